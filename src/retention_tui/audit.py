@@ -1,0 +1,88 @@
+"""The audit trail: who changed what, and when.
+
+Every write that changes a customer's state calls :func:`record` inside the same
+transaction as the change, so the change and its audit row land together or not at all.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from . import clock
+
+
+def current_operator() -> str:
+    """The login name of the OS user running this process (each SSH advisor has their own).
+
+    ``RETENTION_TUI_OPERATOR`` overrides it, for scripts run under a service account.
+    """
+    override = os.environ.get("RETENTION_TUI_OPERATOR")
+    if override:
+        return override
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def record(
+    conn: sqlite3.Connection,
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    *,
+    customer_id: int | None = None,
+    old: Any = None,
+    new: Any = None,
+    operator: str | None = None,
+) -> None:
+    """Append one audit row; call it inside the write transaction that makes the change."""
+    conn.execute(
+        "INSERT INTO audit (at, operator, action, entity, entity_id, customer_id, old_value,"
+        " new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            clock.now().isoformat(sep=" "),
+            operator or current_operator(),
+            action,
+            entity,
+            entity_id,
+            customer_id,
+            _as_text(old),
+            _as_text(new),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the audit trail, as the customer card and reports show it."""
+
+    at: str
+    operator: str
+    action: str
+    entity: str
+    entity_id: int | None
+    customer_id: int | None
+    old_value: str | None
+    new_value: str | None
+
+
+def entries_for_customer(conn: sqlite3.Connection, customer_id: int) -> list[AuditEntry]:
+    """The audit trail of one customer, newest first."""
+    rows = conn.execute(
+        "SELECT at, operator, action, entity, entity_id, customer_id, old_value, new_value"
+        " FROM audit WHERE customer_id = ? ORDER BY at DESC, id DESC",
+        (customer_id,),
+    )
+    return [AuditEntry(*row) for row in rows]

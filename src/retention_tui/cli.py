@@ -1,0 +1,282 @@
+"""The command line: parses arguments and calls the same functions the screens call.
+
+Subcommands that open no screen never import Textual, so ``--help`` and reports answer fast.
+Errors are one sentence on stderr and a non-zero exit; tracebacks go to the log file.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, clock
+from .errors import RetentionError
+from .i18n import _
+
+log = logging.getLogger("retention_tui")
+
+
+class Context:
+    """What the top-level options decided, handed to every subcommand."""
+
+    def __init__(self, db: Path | None) -> None:
+        self.db_option = db
+
+    @property
+    def db_path(self) -> Path:
+        from .paths import default_db_path
+
+        return self.db_option if self.db_option is not None else default_db_path()
+
+    def open(self, *, create: bool = True) -> sqlite3.Connection:
+        from .db import open_database
+
+        return open_database(self.db_path, create=create)
+
+
+def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            clock.set_today(value)
+        except RetentionError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RETENTION_TUI_DB",
+    help=_("The database file (default: $RETENTION_TUI_DB, else one in the user data folder)."),
+)
+@click.option(
+    "--today",
+    metavar="YYYY-MM-DD",
+    callback=_parse_today,
+    expose_value=False,
+    is_eager=True,
+    help=_("Pretend today is this date (for every date-dependent figure)."),
+)
+@click.version_option(__version__, prog_name="retention-tui")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None) -> None:
+    """retention-tui: see which workshop customers are drifting away, and act on it.
+
+    Without a subcommand, opens the app on the database.
+    """
+    ctx.obj = Context(db)
+    if ctx.invoked_subcommand is None:
+        open_app(ctx.obj.db_path)
+
+
+def open_app(path: Path) -> None:
+    """Open the Textual app on ``path`` (creating an empty database if there is none)."""
+    from .db import open_database
+
+    open_database(path).close()
+    from .tui.app import RetentionApp
+
+    RetentionApp(db_path=path).run()
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--customers", type=click.IntRange(1, 5_000_000), default=20_000, show_default=True,
+              help=_("How many customers to make."))
+@click.option("--seed", type=int, default=1, show_default=True,
+              help=_("Random seed: the same seed gives the same data."))
+@click.option("--no-open", is_flag=True, help=_("Build the database but do not open the app."))
+@click.option("--force", is_flag=True, help=_("Rebuild even if the demo database is up to date."))
+@click.pass_obj
+def demo(obj: Context, customers: int, seed: int, no_open: bool, force: bool) -> None:
+    """Build a realistic demo database (deterministic per seed) and open it."""
+    from . import demo as demo_data
+    from .paths import demo_db_path
+
+    path = obj.db_option if obj.db_option is not None else demo_db_path()
+    if force or not demo_data.is_current_demo(path, customers=customers, seed=seed):
+        interactive = sys.stderr.isatty()
+        if interactive:
+            click.echo(_("Building a demo database with {n:,} customers in {path} ...")
+                       .format(n=customers, path=path), err=True)
+        summary = demo_data.build_demo(path, customers=customers, seed=seed)
+        click.echo(_("Demo database {path}: {customers:,} customers, {vehicles:,} vehicles, "
+                     "{visits:,} visits ({seconds:.1f} s).").format(
+                         path=path, customers=summary.customers, vehicles=summary.vehicles,
+                         visits=summary.visits, seconds=summary.seconds), err=True)
+    if not no_open:
+        open_app(path)
+
+
+# -- import ---------------------------------------------------------------------------------
+
+IMPORT_KINDS = ["customers", "vehicles", "visits", "traffic-lights"]
+
+
+@cli.command(name="import")
+@click.argument("kind", type=click.Choice(IMPORT_KINDS))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--encoding", help=_("The file's encoding, e.g. cp1252 (default: UTF-8)."))
+@click.option("--delimiter", help=_("Column separator: ',' ';' 'tab' or '|' (default: sniffed)."))
+@click.option("--date-format", metavar="FORMAT",
+              help=_("strptime format of the dates, e.g. %d-%m-%Y (default: YYYY-MM-DD)."))
+@click.option("--decimal", type=click.Choice([".", ","]), help=_("Decimal mark of amounts."))
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help=_("TOML file that maps another DMS's columns and format."))
+@click.option("--skip-bad-rows", is_flag=True,
+              help=_("Write the good rows and report the bad ones (default: all or nothing)."))
+@click.pass_obj
+def import_(obj: Context, kind: str, file: Path, encoding: str | None, delimiter: str | None,
+            date_format: str | None, decimal: str | None, mapping: Path | None,
+            skip_bad_rows: bool) -> None:
+    """Import a CSV export from the dealer system (KIND: customers, vehicles, visits,
+    traffic-lights). All or nothing unless --skip-bad-rows; every rejected row is named."""
+    from . import importer
+
+    options = importer.ImportOptions.build(
+        encoding=encoding, delimiter=delimiter, date_format=date_format, decimal=decimal,
+        mapping=mapping, skip_bad_rows=skip_bad_rows,
+    )
+    conn = obj.open()
+    try:
+        progress = _progress_bar if sys.stderr.isatty() else None
+        result = importer.import_file(conn, kind, file, options, progress=progress)
+    finally:
+        conn.close()
+    for line in result.report_lines():
+        click.echo(line, err=bool(result.rejected))
+    if result.rejected or not result.written:
+        sys.exit(1)
+
+
+class _progress_bar:  # noqa: N801 - used like a function by the importer
+    """A click progress bar on stderr, for imports of large files on a terminal."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self._bar = click.progressbar(length=total, label=label, file=sys.stderr)
+        self._bar.__enter__()
+
+    def update(self, n: int) -> None:
+        self._bar.update(n)
+
+    def close(self) -> None:
+        self._bar.__exit__(None, None, None)
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def report() -> None:
+    """Reports on the database (no screen)."""
+
+
+@report.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
+              show_default=True)
+@click.pass_obj
+def summary(obj: Context, fmt: str) -> None:
+    """The database at a glance: customers, vehicles, visits, date range."""
+    from .overview import database_overview
+
+    conn = obj.open(create=False)
+    try:
+        ov = database_overview(conn)
+    finally:
+        conn.close()
+    rows: list[tuple[str, Any]] = [
+        ("customers", ov.customers),
+        ("vehicles", ov.vehicles),
+        ("visits", ov.visits),
+        ("first_visit", ov.first_visit or ""),
+        ("last_visit", ov.last_visit or ""),
+        ("active_customers", ov.active_customers),
+        ("departures", ov.departures),
+        ("campaigns", ov.campaigns),
+        ("today", ov.today),
+    ]
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["figure", "value"])
+        writer.writerows(rows)
+    else:
+        width = max(len(name) for name, _value in rows)
+        for name, value in rows:
+            shown = f"{value:,}" if isinstance(value, int) else str(value)
+            click.echo(f"{name.ljust(width)}  {shown}")
+
+
+# -- backup ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help=_("Overwrite DEST if it exists."))
+@click.pass_obj
+def backup(obj: Context, dest: Path, force: bool) -> None:
+    """Copy the database to DEST consistently, even while others write to it."""
+    from .backup import backup_database
+
+    pages = backup_database(obj.db_path, dest, overwrite=force)
+    click.echo(_("Backed up {src} to {dest} ({pages:,} pages).")
+               .format(src=obj.db_path, dest=dest, pages=pages))
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+def _log_exception() -> Path | None:
+    """Write the current traceback to the log file; return its path (None if impossible)."""
+    try:
+        from .paths import log_file_path
+
+        path = log_file_path()
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.exception("unexpected error; argv=%r", sys.argv)
+        handler.close()
+        log.removeHandler(handler)
+        return path
+    except Exception:
+        return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI, turning every error into one sentence."""
+    try:
+        cli.main(args=argv, prog_name="retention-tui", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo(_("Aborted."), err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as error:
+        sys.exit(error.exit_code)
+    except RetentionError as error:
+        click.echo(_("Error: {message}").format(message=error.message), err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(_("Interrupted."), err=True)
+        sys.exit(130)
+    except Exception as error:
+        where = _log_exception()
+        detail = _(" Details are in {path}.").format(path=where) if where else ""
+        click.echo(_("Error: something unexpected went wrong ({kind}: {error}).").format(
+            kind=type(error).__name__, error=error) + detail, err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Connections to the one SQLite file that several advisors share.
+
+Every connection runs in autocommit mode (``isolation_level=None``) with WAL, a busy timeout
+and foreign keys on. Writes go through :func:`write`, a short ``BEGIN IMMEDIATE`` transaction:
+taking the write lock up front means two processes never deadlock upgrading a read lock, and
+the busy timeout makes the second writer wait its turn instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import DatabaseBusyError, RetentionError
+from ..i18n import _
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+def _explain(error: sqlite3.Error, path: str | Path) -> RetentionError:
+    """Turn an SQLite error into a sentence a user can act on."""
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseBusyError(
+            _("The database {path} is busy: another advisor or an import holds it. "
+              "Try again in a moment.").format(path=path)
+        )
+    if "disk is full" in text or "database or disk is full" in text:
+        return RetentionError(
+            _("The disk holding {path} is full; nothing was saved. Free some space and try again.")
+            .format(path=path)
+        )
+    if "not a database" in text or "malformed" in text:
+        return RetentionError(
+            _("{path} is not a retention-tui database (or it is damaged).").format(path=path)
+        )
+    if "readonly" in text or "read-only" in text:
+        return RetentionError(_("{path} can only be read; nothing was saved.").format(path=path))
+    if "unable to open" in text:
+        return RetentionError(_("Cannot open the database {path}.").format(path=path))
+    return RetentionError(_("Database error in {path}: {error}").format(path=path, error=error))
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open ``path`` with the shared pragmas; no schema check (see :func:`open_database`).
+
+    ``readonly`` opens through a ``mode=ro`` URI so nothing can be written, not even the WAL
+    switch; that is how a database from a newer version is inspected.
+    """
+    try:
+        if readonly:
+            uri = Path(path).resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as error:
+        raise _explain(error, path) from error
+    return conn
+
+
+def enable_wal(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Switch the file to WAL so readers never block the one writer."""
+    try:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    except sqlite3.Error as error:
+        raise _explain(error, path) from error
+    if str(mode).lower() != "wal" and str(path) != ":memory:":
+        raise RetentionError(
+            _("Cannot switch {path} to WAL mode (got {mode}); is it on a network share?")
+            .format(path=path, mode=mode)
+        )
+
+
+@contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A short ``BEGIN IMMEDIATE`` transaction: all of it lands, or none of it.
+
+    SQLite errors (busy, disk full, ...) leave the database as it was and come out as
+    :class:`RetentionError` sentences.
+    """
+    path = database_path(conn)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as error:
+        raise _explain(error, path) from error
+    try:
+        yield conn
+    except BaseException as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(error, sqlite3.Error) and not isinstance(error, sqlite3.ProgrammingError):
+            raise _explain(error, path) from error
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise _explain(error, path) from error
+
+
+@contextmanager
+def read_only(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A read transaction: every query inside sees the same snapshot of the file."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+def database_path(conn: sqlite3.Connection) -> str:
+    """The file behind ``conn`` (empty for an in-memory database)."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return row[2] if row else ""
+
+
+def open_database(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
+    """Open the product database at ``path``, creating or migrating its schema.
+
+    A database from a newer version is refused before anything is written to it.
+    """
+    from .schema import check_version, migrate
+
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise RetentionError(_("There is no database at {path}.").format(path=path))
+        if path.parent and not path.parent.exists():
+            raise RetentionError(
+                _("The folder {folder} does not exist.").format(folder=path.parent)
+            )
+    else:
+        probe = connect(path, readonly=True)
+        try:
+            check_version(probe, path)
+        finally:
+            probe.close()
+    conn = connect(path)
+    try:
+        enable_wal(conn, path)
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn

@@ -1,0 +1,366 @@
+"""The schema, created and migrated by version (``PRAGMA user_version``).
+
+``MIGRATIONS[n - 1]`` takes a database from version ``n - 1`` to ``n``; each runs in its own
+``BEGIN IMMEDIATE`` transaction together with the ``user_version`` bump, so a crash leaves
+the file at one version or the next, never between. Never edit a released migration: add one.
+docs/SCHEMA.md describes every table in plain words.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ..errors import NewerDatabaseError
+from ..i18n import _
+from .connection import _explain, write
+
+# Version 1: every entity of DESIGN.md, one table each, named after the entity.
+V1 = """
+CREATE TABLE settings (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL            -- JSON
+);
+
+CREATE TABLE customers (
+    id                  INTEGER PRIMARY KEY,
+    customer_no         TEXT NOT NULL UNIQUE,          -- the DMS's id
+    name                TEXT NOT NULL,
+    phone               TEXT,
+    mobile              TEXT,
+    email               TEXT,
+    street              TEXT,
+    postcode            TEXT,
+    city                TEXT,
+    country             TEXT,
+    advisor             TEXT,                          -- default service advisor
+    consent_phone       INTEGER NOT NULL DEFAULT 1 CHECK (consent_phone IN (0, 1)),
+    consent_email       INTEGER NOT NULL DEFAULT 0 CHECK (consent_email IN (0, 1)),
+    consent_sms         INTEGER NOT NULL DEFAULT 0 CHECK (consent_sms IN (0, 1)),
+    -- recorded status, set after contact; wins over the derived one
+    recorded_status     TEXT CHECK (recorded_status IN
+                            ('confirmed lost', 'not our customer', 'moved away',
+                             'vehicle sold', 'deceased')),
+    recorded_status_on  TEXT,
+    -- badges: the current values; their history is in traffic_light_history / nps_scores
+    traffic_light       TEXT NOT NULL DEFAULT 'unknown'
+                            CHECK (traffic_light IN ('green', 'yellow', 'red', 'unknown')),
+    traffic_light_reason TEXT,
+    traffic_light_on    TEXT,
+    nps                 INTEGER CHECK (nps BETWEEN 0 AND 10),
+    nps_on              TEXT,
+    -- derived facts, kept correct by every import and write (visits.refresh_customer_facts)
+    first_visit         TEXT,
+    last_visit          TEXT,
+    visit_count         INTEGER NOT NULL DEFAULT 0,
+    visit_months        INTEGER NOT NULL DEFAULT 0,    -- distinct calendar months with a visit
+    usual_interval_days REAL,                          -- average days between visit days
+    main_vehicle_id     INTEGER REFERENCES vehicles(id) ON DELETE SET NULL,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL
+);
+CREATE INDEX customers_name ON customers(name);
+CREATE INDEX customers_last_visit ON customers(last_visit);
+CREATE INDEX customers_advisor ON customers(advisor);
+CREATE INDEX customers_postcode ON customers(postcode);
+
+CREATE TABLE vehicles (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    plate       TEXT NOT NULL,
+    plate_key   TEXT NOT NULL,          -- plate in upper case without spaces or dashes
+    vin         TEXT,
+    brand       TEXT,
+    series      TEXT,
+    model       TEXT,
+    year        INTEGER,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX vehicles_vin ON vehicles(vin) WHERE vin IS NOT NULL;
+CREATE INDEX vehicles_plate_key ON vehicles(plate_key);
+CREATE INDEX vehicles_customer ON vehicles(customer_id);
+
+CREATE TABLE visits (
+    id          INTEGER PRIMARY KEY,
+    invoice_no  TEXT NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    vehicle_id  INTEGER REFERENCES vehicles(id) ON DELETE SET NULL,
+    plate       TEXT,                   -- as given by the DMS, even if no vehicle matches
+    date        TEXT NOT NULL,          -- YYYY-MM-DD
+    amount      REAL,
+    advisor     TEXT,
+    mileage     INTEGER,
+    mot         INTEGER NOT NULL DEFAULT 0 CHECK (mot IN (0, 1)),
+    mot_sample  INTEGER NOT NULL DEFAULT 0 CHECK (mot_sample IN (0, 1))
+);
+CREATE INDEX visits_customer_date ON visits(customer_id, date);
+CREATE INDEX visits_date ON visits(date);
+CREATE INDEX visits_vehicle ON visits(vehicle_id);
+
+CREATE TABLE traffic_light_history (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    light       TEXT NOT NULL CHECK (light IN ('green', 'yellow', 'red', 'unknown')),
+    reason      TEXT,
+    assessed_on TEXT,                   -- when the state was assessed (from the DMS)
+    source      TEXT NOT NULL CHECK (source IN ('import', 'manual')),
+    operator    TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX traffic_light_history_customer ON traffic_light_history(customer_id, recorded_at);
+
+CREATE TABLE nps_scores (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    score       INTEGER NOT NULL CHECK (score BETWEEN 0 AND 10),
+    call_id     INTEGER REFERENCES calls(id) ON DELETE SET NULL,
+    operator    TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX nps_scores_customer ON nps_scores(customer_id, recorded_at);
+
+CREATE TABLE campaign_templates (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE,
+    kind            TEXT NOT NULL CHECK (kind IN ('retention', 'caring')),
+    offer           TEXT,
+    script          TEXT,               -- with placeholders such as {name} {vehicle} {last_visit}
+    duration_days   INTEGER,
+    cooldown_days   INTEGER NOT NULL DEFAULT 7,
+    max_attempts    INTEGER NOT NULL DEFAULT 3
+);
+
+CREATE TABLE campaigns (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('retention', 'caring')),
+    template_id     INTEGER REFERENCES campaign_templates(id) ON DELETE SET NULL,
+    offer           TEXT,
+    script          TEXT,
+    starts_on       TEXT NOT NULL,
+    ends_on         TEXT,
+    cooldown_days   INTEGER NOT NULL DEFAULT 7,
+    max_attempts    INTEGER NOT NULL DEFAULT 3,
+    archived        INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+    created_by      TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+);
+
+CREATE TABLE campaign_members (
+    id              INTEGER PRIMARY KEY,
+    campaign_id     INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    customer_id     INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    state           TEXT NOT NULL DEFAULT 'open'
+                        CHECK (state IN ('open', 'done', 'no further action', 'never again')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_call_after TEXT,               -- cool-down or callback time
+    source          TEXT,               -- the list it came from (desktop filter, drilldown, tag)
+    added_by        TEXT NOT NULL,
+    added_at        TEXT NOT NULL,
+    UNIQUE (campaign_id, customer_id)
+);
+CREATE INDEX campaign_members_customer ON campaign_members(customer_id);
+
+CREATE TABLE calls (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL,
+    operator    TEXT NOT NULL,
+    called_at   TEXT NOT NULL,
+    outcome     TEXT NOT NULL,          -- reached, no answer, voicemail, callback, ...
+    note        TEXT,
+    callback_at TEXT
+);
+CREATE INDEX calls_customer ON calls(customer_id, called_at);
+CREATE INDEX calls_campaign ON calls(campaign_id, called_at);
+
+CREATE TABLE call_claims (
+    campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    operator    TEXT NOT NULL,
+    claimed_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, customer_id)
+);
+
+CREATE TABLE churn_reasons (
+    id          INTEGER PRIMARY KEY,
+    label       TEXT NOT NULL,
+    normalized  TEXT NOT NULL UNIQUE,   -- case, accents, punctuation and spaces folded
+    merged_into INTEGER REFERENCES churn_reasons(id),
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE churn_reason_aliases (
+    id          INTEGER PRIMARY KEY,
+    reason_id   INTEGER NOT NULL REFERENCES churn_reasons(id) ON DELETE CASCADE,
+    alias       TEXT NOT NULL,
+    normalized  TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE departures (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    departed_on TEXT NOT NULL,
+    reason_id   INTEGER REFERENCES churn_reasons(id),
+    note        TEXT,
+    operator    TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (customer_id, departed_on)
+);
+CREATE INDEX departures_reason ON departures(reason_id);
+CREATE INDEX departures_date ON departures(departed_on);
+
+CREATE TABLE contact_blocks (
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    channel     TEXT NOT NULL CHECK (channel IN ('phone', 'email', 'sms', 'letter')),
+    reason      TEXT NOT NULL,
+    operator    TEXT NOT NULL,
+    set_at      TEXT NOT NULL,
+    PRIMARY KEY (customer_id, channel)
+);
+
+CREATE TABLE tags (
+    id          INTEGER PRIMARY KEY,
+    code        TEXT NOT NULL UNIQUE,
+    label       TEXT NOT NULL,
+    graded      INTEGER NOT NULL DEFAULT 0 CHECK (graded IN (0, 1)),
+    automatic   INTEGER NOT NULL DEFAULT 0 CHECK (automatic IN (0, 1)),
+    builtin     INTEGER NOT NULL DEFAULT 0 CHECK (builtin IN (0, 1))
+);
+
+CREATE TABLE customer_tags (
+    id            INTEGER PRIMARY KEY,
+    customer_id   INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    tag_id        INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    grade         INTEGER CHECK (grade BETWEEN 1 AND 6),
+    valid_until   TEXT,
+    follow_up_on  TEXT,
+    note          TEXT,
+    wishes        TEXT,                 -- JSON: purchase interest (brand, model, year_from, ...)
+    operator      TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX customer_tags_customer ON customer_tags(customer_id);
+CREATE INDEX customer_tags_tag ON customer_tags(tag_id, valid_until);
+
+CREATE TABLE message_templates (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    channel     TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'letter')),
+    subject     TEXT,
+    body        TEXT NOT NULL
+);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    customer_id     INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'letter')),
+    recipient       TEXT NOT NULL,
+    subject         TEXT,
+    body            TEXT NOT NULL,
+    template_id     INTEGER REFERENCES message_templates(id) ON DELETE SET NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,   -- one message is never sent twice
+    status          TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error      TEXT,
+    operator        TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT
+);
+CREATE INDEX outbox_status ON outbox(status, next_attempt_at);
+
+CREATE TABLE audit (
+    id          INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    operator    TEXT NOT NULL,           -- OS login name
+    action      TEXT NOT NULL,           -- e.g. 'set traffic light', 'import visits'
+    entity      TEXT NOT NULL,           -- table name
+    entity_id   INTEGER,
+    customer_id INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    old_value   TEXT,
+    new_value   TEXT
+);
+CREATE INDEX audit_customer ON audit(customer_id, at);
+
+CREATE TABLE saved_views (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    screen      TEXT NOT NULL,           -- 'desktop', 'drilldown', ...
+    definition  TEXT NOT NULL,           -- JSON: filters and sort
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    UNIQUE (screen, name)
+);
+
+CREATE TABLE import_runs (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    inserted    INTEGER NOT NULL,
+    updated     INTEGER NOT NULL,
+    unchanged   INTEGER NOT NULL,
+    rejected    INTEGER NOT NULL,
+    operator    TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    """The schema version stored in the file (0 for a new file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def check_version(conn: sqlite3.Connection, path: str | Path) -> int:
+    """Return the file's version, refusing one newer than this program understands."""
+    try:
+        found = user_version(conn)
+    except sqlite3.Error as error:
+        raise _explain(error, path) from error
+    if found > SCHEMA_VERSION:
+        raise NewerDatabaseError(
+            _("{path} was written by a newer retention-tui (schema version {found}); this "
+              "program understands up to version {known}. Update retention-tui to open it; "
+              "the file was not changed.").format(path=path, found=found, known=SCHEMA_VERSION)
+        )
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (executescript would commit on its own)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to ``target``, one version per transaction; return the version."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
+    version = check_version(conn, path)
+    while version < target:
+        with write(conn):
+            # Another process may have migrated between our check and our lock.
+            version = user_version(conn)
+            if version >= target:
+                break
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
+    return version
