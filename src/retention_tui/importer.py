@@ -1,0 +1,890 @@
+"""Import from the dealer management system (DMS): CSV files in the canonical layout of
+DATA-FORMAT.md, or another layout through a TOML column mapping.
+
+An import reads and checks the whole file first; only if every row is good (or
+``skip_bad_rows`` is set) does it write, in one ``BEGIN IMMEDIATE`` transaction, upserting by
+the DMS's keys. Rows are staged in a temporary table and applied set-wise, so counting
+inserted / updated / unchanged rows and keeping the derived customer facts correct costs a
+few SQL statements, not a query per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import sqlite3
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import audit, clock
+from .db import write
+from .errors import RetentionError
+from .facts import refresh_customer_facts
+from .i18n import _, ngettext
+
+KINDS = ("customers", "vehicles", "visits", "traffic-lights")
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "y", "j", "ja", "si", "sì", "jā", "t", "x", "waar"})
+FALSE_WORDS = frozenset({"0", "false", "no", "n", "nee", "nein", "nē", "f", "onwaar"})
+
+LIGHTS = {
+    "green": "green", "groen": "green", "grün": "green", "grun": "green", "verde": "green",
+    "zaļš": "green", "绿": "green", "绿灯": "green",
+    "yellow": "yellow", "amber": "yellow", "orange": "yellow", "geel": "yellow", "oranje": "yellow",
+    "gelb": "yellow", "giallo": "yellow", "dzeltens": "yellow", "黄": "yellow", "黄灯": "yellow",
+    "red": "red", "rood": "red", "rot": "red", "rosso": "red", "sarkans": "red", "红": "red",
+    "红灯": "red",
+}
+
+DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column of an import kind."""
+
+    name: str
+    required: bool = False
+
+
+SPECS: dict[str, tuple[Column, ...]] = {
+    "customers": (
+        Column("customer_no", True), Column("name", True), Column("phone"), Column("mobile"),
+        Column("email"), Column("street"), Column("postcode"), Column("city"),
+        Column("country"), Column("advisor"), Column("consent_phone"),
+        Column("consent_email"), Column("consent_sms"),
+    ),
+    "vehicles": (
+        Column("customer_no", True), Column("plate", True), Column("vin"), Column("brand"),
+        Column("series"), Column("model"), Column("year"),
+    ),
+    "visits": (
+        Column("invoice_no", True), Column("customer_no", True), Column("date", True),
+        Column("plate"), Column("amount"), Column("advisor"), Column("mileage"), Column("mot"),
+        Column("mot_sample"),
+    ),
+    "traffic-lights": (
+        Column("customer_no", True), Column("light", True), Column("reason"), Column("date"),
+    ),
+}
+
+
+class Progress(Protocol):
+    """What the importer reports progress to (a progress bar on a terminal)."""
+
+    def update(self, n: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+ProgressFactory = Callable[[int, str], Progress]
+
+
+@dataclass
+class ImportOptions:
+    """How to read a file: encoding, delimiter, date format, decimal mark, column names."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    date_format: str | None = None
+    decimal: str = "."
+    columns: dict[str, str] = field(default_factory=dict)  # canonical name -> file header
+    skip_bad_rows: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        date_format: str | None = None,
+        decimal: str | None = None,
+        mapping: Path | None = None,
+        skip_bad_rows: bool = False,
+    ) -> ImportOptions:
+        """Combine a mapping file with command-line options; the command line wins."""
+        options = read_mapping(mapping) if mapping else cls()
+        if encoding:
+            options.encoding = encoding
+        if delimiter:
+            options.delimiter = delimiter
+        if date_format:
+            options.date_format = date_format
+        if decimal:
+            options.decimal = decimal
+        options.skip_bad_rows = skip_bad_rows
+        options.validate()
+        return options
+
+    def validate(self) -> None:
+        """Refuse options that cannot work, with a sentence naming the option."""
+        if self.delimiter is not None:
+            if self.delimiter not in DELIMITERS:
+                raise RetentionError(
+                    _("The delimiter must be one of , ; tab or |, not '{value}'.")
+                    .format(value=self.delimiter)
+                )
+            self.delimiter = DELIMITERS[self.delimiter]
+        if self.decimal not in (".", ","):
+            raise RetentionError(
+                _("The decimal mark must be '.' or ',', not '{value}'.").format(value=self.decimal)
+            )
+        if self.encoding:
+            import codecs
+
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise RetentionError(
+                    _("Unknown encoding '{value}' (try utf-8, cp1252 or latin-1).")
+                    .format(value=self.encoding)
+                ) from None
+        if self.date_format:
+            probe = dt.date(2024, 12, 31)
+            try:
+                text = probe.strftime(self.date_format)
+                ok = dt.datetime.strptime(text, self.date_format).date() == probe
+            except ValueError:
+                ok = False
+            if not ok:
+                raise RetentionError(
+                    _("The date format '{value}' cannot read a full date; use strptime codes "
+                      "such as %d-%m-%Y.").format(value=self.date_format)
+                )
+
+
+def read_mapping(path: Path) -> ImportOptions:
+    """Read a TOML mapping file (DATA-FORMAT.md, "Mapping file for other layouts")."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise RetentionError(
+            _("The mapping file {path} is not valid TOML: {error}").format(path=path, error=error)
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RetentionError(
+            _("Cannot read the mapping file {path}: {error}").format(path=path, error=error)
+        ) from None
+    known = {"delimiter", "encoding", "date_format", "decimal", "columns"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise RetentionError(
+            _("The mapping file {path} has unknown keys: {keys} (known: {known}).").format(
+                path=path, keys=", ".join(unknown), known=", ".join(sorted(known)))
+        )
+    columns = data.get("columns", {})
+    if not isinstance(columns, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
+    ):
+        raise RetentionError(
+            _("In {path}, [columns] must map canonical names to header texts.").format(path=path)
+        )
+    for key in ("delimiter", "encoding", "date_format", "decimal"):
+        if key in data and not isinstance(data[key], str):
+            raise RetentionError(
+                _("In {path}, '{key}' must be a text in quotes.").format(path=path, key=key)
+            )
+    return ImportOptions(
+        encoding=data.get("encoding"),
+        delimiter=data.get("delimiter"),
+        date_format=data.get("date_format"),
+        decimal=data.get("decimal", "."),
+        columns={k.strip().casefold(): v for k, v in columns.items()},
+    )
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row that could not be imported: its line in the file (header = line 1) and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return _("line {line}: {reason}").format(line=self.line, reason=self.reason)
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, when ``written`` is False, would have done)."""
+
+    kind: str
+    file: Path
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    written: bool = False
+    seconds: float = 0.0
+
+    def report_lines(self) -> list[str]:
+        """The summary printed by the command line, one sentence per line."""
+        lines: list[str] = []
+        if self.unknown_columns:
+            lines.append(_("Ignored unknown columns: {names}.").format(
+                names=", ".join(self.unknown_columns)))
+        if self.rejected and not self.written:
+            lines.append(ngettext(
+                "{file}: {n} row rejected; nothing was written.",
+                "{file}: {n} rows rejected; nothing was written.",
+                len(self.rejected)).format(file=self.file, n=len(self.rejected)))
+        elif self.rejected:
+            lines.append(ngettext(
+                "{file}: {n} row rejected and skipped:",
+                "{file}: {n} rows rejected and skipped:",
+                len(self.rejected)).format(file=self.file, n=len(self.rejected)))
+        lines.extend(str(row) for row in self.rejected)
+        if self.written:
+            lines.append(_("Imported {kind} from {file}: {inserted:,} inserted, {updated:,} "
+                           "updated, {unchanged:,} unchanged ({seconds:.1f} s).").format(
+                kind=self.kind, file=self.file, inserted=self.inserted, updated=self.updated,
+                unchanged=self.unchanged, seconds=self.seconds))
+        return lines
+
+
+class _RowError(Exception):
+    """A cell that cannot be read; the message is the user-facing reason."""
+
+
+# -- reading the file -----------------------------------------------------------------------
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
+    """Decode the file, refusing non-UTF-8 bytes with the line and a likely encoding."""
+    if not raw.strip():
+        raise RetentionError(_("{path} is empty: there is no header row.").format(path=path))
+    codec = encoding or "utf-8-sig"
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        if encoding:
+            raise RetentionError(
+                _("{path} cannot be read as {codec}: line {line} has the byte 0x{byte:02x}. "
+                  "Check the file's encoding.").format(
+                    path=path, codec=encoding, line=line, byte=raw[error.start])
+            ) from None
+        guess = _guess_encoding(raw)
+        hint = (_(" It looks like {guess}: run the import again with --encoding {guess}.")
+                .format(guess=guess) if guess else
+                _(" Give its encoding with --encoding (for example cp1252)."))
+        raise RetentionError(
+            _("{path} is not UTF-8: line {line} has the byte 0x{byte:02x}.").format(
+                path=path, line=line, byte=raw[error.start]) + hint
+        ) from None
+    if encoding and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        text = text.removeprefix("\ufeff")
+    return text
+
+
+def _guess_encoding(raw: bytes) -> str | None:
+    """The most likely encoding of non-UTF-8 bytes (charset-normalizer)."""
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - a dependency
+        return "cp1252"
+    best = from_bytes(raw[:200_000]).best()
+    if best is None:
+        return None
+    name = best.encoding.replace("_", "")
+    # Western European exports: cp1252 is a superset of latin-1 for printable text.
+    if name in ("latin1", "iso88591", "iso885915", "cp1250"):
+        return "cp1252"
+    return name
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    """Pick ``,`` ``;`` or tab, whichever splits the header into the most columns."""
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (quoted fields may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    last = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise RetentionError(
+                _("The file is not valid CSV near line {line}: {error}.").format(
+                    line=reader.line_num, error=error)
+            ) from None
+        start = last + 1
+        last = reader.line_num
+        yield start, record
+
+
+# -- cell parsers -----------------------------------------------------------------------------
+
+
+class CellParsers:
+    """Parsers for the cell types, configured by the options; fast for repeated values."""
+
+    def __init__(self, options: ImportOptions, today: dt.date) -> None:
+        self.options = options
+        self.today = today
+        self._dates: dict[str, dt.date] = {}
+
+    def date(self, value: str, column: str) -> dt.date:
+        parsed = self._dates.get(value)
+        if parsed is not None:
+            return parsed
+        fmt = self.options.date_format
+        try:
+            if fmt:
+                parsed = dt.datetime.strptime(value, fmt).date()
+            elif len(value) == 10 and value[4] == "-" and value[7] == "-":
+                parsed = dt.date.fromisoformat(value)
+            else:
+                raise ValueError
+        except ValueError:
+            shown = fmt or "YYYY-MM-DD"
+            raise _RowError(
+                _("{column} '{value}' is not a valid date (expected {format}).").format(
+                    column=column, value=value, format=shown)
+            ) from None
+        if parsed.year < 1900:
+            raise _RowError(_("{column} '{value}' lies before 1900.").format(
+                column=column, value=value))
+        self._dates[value] = parsed
+        return parsed
+
+    def number(self, value: str, column: str) -> float:
+        try:
+            return float(value) if self.options.decimal == "." else _comma_number(value)
+        except ValueError:
+            pass
+        try:
+            return _grouped_number(value, self.options.decimal)
+        except ValueError:
+            hint = (_(" (decimal commas need --decimal ,)")
+                    if self.options.decimal == "." and re.fullmatch(r"-?\d+,\d{1,2}", value)
+                    else "")
+            raise _RowError(_("{column} '{value}' is not a number.").format(
+                column=column, value=value) + hint) from None
+
+    def whole(self, value: str, column: str, low: int, high: int) -> int:
+        number = self.number(value, column)
+        if number != int(number) or not low <= number <= high:
+            raise _RowError(_("{column} '{value}' must be a whole number from {low} to {high}.")
+                            .format(column=column, value=value, low=low, high=high))
+        return int(number)
+
+    @staticmethod
+    def boolean(value: str, column: str) -> int:
+        folded = value.casefold()
+        if folded in TRUE_WORDS:
+            return 1
+        if folded in FALSE_WORDS:
+            return 0
+        raise _RowError(_("{column} '{value}' is not yes or no (use 1/0, yes/no, ja/nee, ...).")
+                        .format(column=column, value=value))
+
+
+def _comma_number(value: str) -> float:
+    if "." in value:
+        raise ValueError(value)
+    return float(value.replace(",", "."))
+
+
+_GROUPED = {
+    ".": re.compile(r"[-+]?\d{1,3}(?:[, ']\d{3})+(?:\.\d+)?"),
+    ",": re.compile(r"[-+]?\d{1,3}(?:[. ']\d{3})+(?:,\d+)?"),
+}
+
+
+def _grouped_number(value: str, decimal: str) -> float:
+    """Numbers with thousands separators in proper groups of three (``1.234,56``)."""
+    text = value.replace("€", "").replace("EUR", "").strip()
+    if not _GROUPED[decimal].fullmatch(text):
+        raise ValueError(value)
+    grouping = "[,' ]" if decimal == "." else "[.' ]"
+    text = re.sub(grouping, "", text)
+    return float(text.replace(",", ".")) if decimal == "," else float(text)
+
+
+def plate_key(plate: str) -> str:
+    """A plate in upper case without spaces, dashes or dots: how plates are matched."""
+    return "".join(ch for ch in plate.upper() if ch.isalnum())
+
+
+# -- the import -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    header: dict[str, int]          # canonical name -> position in the record
+    unknown: list[str]
+    rows: list[tuple[int, list[str]]]
+    width: int                      # fields in the header
+
+
+def _read(path: Path, kind: str, options: ImportOptions) -> _Parsed:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise RetentionError(_("Cannot read {path}: {error}").format(
+            path=path, error=error.strerror)) from None
+    text = _decode(raw, path, options.encoding)
+    first_line = text.split("\n", 1)[0]
+    delimiter = options.delimiter or _sniff_delimiter(first_line)
+    records = _records(text, delimiter)
+    try:
+        _start, header_cells = next(records)
+    except StopIteration:
+        raise RetentionError(_("{path} is empty: there is no header row.").format(
+            path=path)) from None
+    names = [cell.strip().casefold() for cell in header_cells]
+    renamed = {v.strip().casefold(): k for k, v in options.columns.items()}
+    names = [renamed.get(name, name) for name in names]
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen:
+            raise RetentionError(_("{path}: the column '{name}' appears twice in the header.")
+                                 .format(path=path, name=name))
+        seen.add(name)
+    spec = SPECS[kind]
+    known = {c.name for c in spec}
+    header = {name: i for i, name in enumerate(names) if name in known}
+    missing = [c.name for c in spec if c.required and c.name not in header]
+    if missing:
+        found = ", ".join(cell.strip() for cell in header_cells) or _("(nothing)")
+        raise RetentionError(
+            ngettext("{path}: the required column {names} is missing (the header has: {found}); "
+                     "nothing was written.",
+                     "{path}: the required columns {names} are missing (the header has: "
+                     "{found}); nothing was written.", len(missing)).format(
+                path=path, names=", ".join(missing), found=found)
+        )
+    unknown = [cell.strip() for cell, name in zip(header_cells, names, strict=True)
+               if name and name not in known]
+    rows = [(line, cells) for line, cells in records if cells and any(c.strip() for c in cells)]
+    if not rows:
+        raise RetentionError(
+            _("{path} has a header but no rows; nothing to import.").format(path=path)
+        )
+    return _Parsed(header=header, unknown=unknown, rows=rows, width=len(header_cells))
+
+
+def import_file(
+    conn: sqlite3.Connection,
+    kind: str,
+    path: Path,
+    options: ImportOptions | None = None,
+    *,
+    progress: ProgressFactory | None = None,
+) -> ImportResult:
+    """Check ``path`` and, if it is good (or bad rows may be skipped), import it.
+
+    Raises :class:`RetentionError` for a file that cannot be read at all (encoding, empty,
+    missing required column); bad rows come back in ``ImportResult.rejected``.
+    """
+    if kind not in SPECS:
+        raise RetentionError(_("Unknown import kind '{kind}' (one of: {kinds}).").format(
+            kind=kind, kinds=", ".join(KINDS)))
+    options = options or ImportOptions()
+    started = time.perf_counter()
+    started_at = clock.now().isoformat(sep=" ")
+    parsed = _read(path, kind, options)
+    result = ImportResult(kind=kind, file=path, rows=len(parsed.rows),
+                          unknown_columns=parsed.unknown)
+    importer = _IMPORTERS[kind](conn, parsed, CellParsers(options, clock.today()))
+    bar = progress(len(parsed.rows), _("Checking")) if progress else None
+    try:
+        staged = importer.check(result.rejected, bar)
+    finally:
+        if bar:
+            bar.close()
+    if result.rejected and not options.skip_bad_rows:
+        result.seconds = time.perf_counter() - started
+        return result
+    with write(conn):
+        result.inserted, result.updated, result.unchanged = importer.apply(staged)
+        result.written = True
+        audit.record(conn, f"import {kind}", "import_runs", new={
+            "file": str(path), "inserted": result.inserted, "updated": result.updated,
+            "unchanged": result.unchanged, "rejected": len(result.rejected)})
+        conn.execute(
+            "INSERT INTO import_runs (kind, file, inserted, updated, unchanged, rejected,"
+            " operator, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, str(path), result.inserted, result.updated, result.unchanged,
+             len(result.rejected), audit.current_operator(), started_at,
+             clock.now().isoformat(sep=" ")))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class _KindImporter:
+    """Checks the rows of one kind and applies them; subclasses per kind."""
+
+    columns: tuple[str, ...] = ()
+
+    def __init__(self, conn: sqlite3.Connection, parsed: _Parsed, parse: CellParsers) -> None:
+        self.conn = conn
+        self.parsed = parsed
+        self.parse = parse
+        self.present = set(parsed.header)
+
+    def cell(self, cells: Sequence[str], name: str) -> str:
+        i = self.parsed.header.get(name)
+        return cells[i].strip() if i is not None else ""
+
+    def check(self, rejected: list[RejectedRow], bar: Progress | None) -> list[tuple[Any, ...]]:
+        staged: list[tuple[Any, ...]] = []
+        seen: dict[Any, int] = {}
+        width = self.parsed.width
+        for n, (line, cells) in enumerate(self.parsed.rows, 1):
+            if bar and n % 20_000 == 0:
+                bar.update(20_000)
+            try:
+                if len(cells) != width:
+                    raise _RowError(_("the row has {n} fields, the header has {width} (a "
+                                      "delimiter inside an unquoted value?).").format(
+                                          n=len(cells), width=width))
+                key, row = self.check_row(cells)
+                first = seen.get(key)
+                if first is not None:
+                    raise _RowError(_("{key} appears again (first on line {first}).").format(
+                        key=self.describe_key(key), first=first))
+                seen[key] = line
+                staged.append(row)
+            except _RowError as error:
+                rejected.append(RejectedRow(line, str(error)))
+        if bar:
+            bar.update(len(self.parsed.rows) % 20_000)
+        return staged
+
+    def required(self, cells: Sequence[str], name: str) -> str:
+        value = self.cell(cells, name)
+        if not value:
+            raise _RowError(_("{column} is empty.").format(column=name))
+        return value
+
+    def optional(self, cells: Sequence[str], name: str) -> str | None:
+        return self.cell(cells, name) or None
+
+    def customer_id(self, customer_no: str) -> int:
+        found = self.customer_ids.get(customer_no)
+        if found is None:
+            raise _RowError(_("customer_no '{value}' is not a known customer (import the "
+                              "customers first).").format(value=customer_no))
+        return found
+
+    @property
+    def customer_ids(self) -> dict[str, int]:
+        if not hasattr(self, "_customer_ids"):
+            self._customer_ids: dict[str, int] = dict(
+                self.conn.execute("SELECT customer_no, id FROM customers"))
+        return self._customer_ids
+
+    def describe_key(self, key: Any) -> str:
+        return str(key)
+
+    def check_row(self, cells: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    # -- staged upsert shared by the kinds --
+
+    def stage(self, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        self.conn.execute("DROP TABLE IF EXISTS temp.stage")
+        self.conn.execute(f"CREATE TEMP TABLE stage ({', '.join(columns)})")
+        marks = ", ".join("?" * len(columns))
+        self.conn.executemany(f"INSERT INTO temp.stage VALUES ({marks})", rows)
+
+    def count(self, sql: str) -> int:
+        return int(self.conn.execute(sql).fetchone()[0])
+
+
+class _Customers(_KindImporter):
+    FIELDS = ("name", "phone", "mobile", "email", "street", "postcode", "city", "country",
+              "advisor")
+    CONSENTS = ("consent_phone", "consent_email", "consent_sms")
+
+    def describe_key(self, key: Any) -> str:
+        return _("customer_no '{value}'").format(value=key)
+
+    def check_row(self, cells: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
+        customer_no = self.required(cells, "customer_no")
+        name = self.required(cells, "name")
+        values = [customer_no, name, *(self.optional(cells, f) for f in self.FIELDS[1:])]
+        for consent in self.CONSENTS:
+            raw = self.cell(cells, consent)
+            values.append(self.parse.boolean(raw, consent) if raw else None)
+        return customer_no, tuple(values)
+
+    def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
+        columns = ("customer_no", *self.FIELDS, *self.CONSENTS)
+        self.stage(columns, rows)
+        # Only columns present in the file are compared and updated; an empty consent cell
+        # means "not given" and keeps what is stored.
+        fields = [f for f in self.FIELDS if f in self.present]
+        consents = [c for c in self.CONSENTS if c in self.present]
+        differs = " OR ".join(
+            [f"c.{f} IS NOT s.{f}" for f in fields]
+            + [f"(s.{c} IS NOT NULL AND c.{c} IS NOT s.{c})" for c in consents]
+        )
+        inserted = self.count("SELECT count(*) FROM temp.stage s WHERE NOT EXISTS "
+                              "(SELECT 1 FROM customers c WHERE c.customer_no = s.customer_no)")
+        updated = self.count("SELECT count(*) FROM temp.stage s JOIN customers c "
+                             f"USING (customer_no) WHERE {differs}")
+        now = clock.now().isoformat(sep=" ")
+        defaults = {"consent_phone": 1, "consent_email": 0, "consent_sms": 0}
+        self.conn.execute(
+            f"INSERT INTO customers (customer_no, {', '.join(self.FIELDS)}, "
+            f"{', '.join(self.CONSENTS)}, created_at, updated_at) "
+            f"SELECT customer_no, {', '.join(self.FIELDS)}, "
+            + ", ".join(f"coalesce({c}, {defaults[c]})" for c in self.CONSENTS)
+            + ", ?, ? FROM temp.stage WHERE NOT EXISTS "
+            "(SELECT 1 FROM customers c WHERE c.customer_no = temp.stage.customer_no)",
+            (now, now),
+        )
+        if updated:
+            sets = [f"{f} = s.{f}" for f in fields] + [
+                f"{c} = coalesce(s.{c}, customers.{c})" for c in consents]
+            where = differs.replace("c.", "customers.")
+            self.conn.execute(
+                f"UPDATE customers SET {', '.join(sets)}, updated_at = ? "
+                f"FROM temp.stage s WHERE customers.customer_no = s.customer_no AND ({where})",
+                (now,),
+            )
+        return inserted, updated, len(rows) - inserted - updated
+
+
+class _Vehicles(_KindImporter):
+    FIELDS = ("brand", "series", "model", "year")
+
+    def __init__(self, conn: sqlite3.Connection, parsed: _Parsed, parse: CellParsers) -> None:
+        super().__init__(conn, parsed, parse)
+        self.by_vin: dict[str, int] = {}
+        self.by_plate: dict[str, list[tuple[int, str | None, int]]] = {}
+        for vid, vin, key, owner in conn.execute(
+            "SELECT id, vin, plate_key, customer_id FROM vehicles ORDER BY id"
+        ):
+            if vin:
+                self.by_vin[vin] = vid
+            self.by_plate.setdefault(key, []).append((vid, vin, owner))
+
+    def describe_key(self, key: Any) -> str:
+        kind, value = key
+        return (_("vin '{value}'") if kind == "vin" else _("plate '{value}'")).format(value=value)
+
+    def _existing(self, key: str, vin: str | None, customer_id: int) -> int | None:
+        if vin and vin in self.by_vin:
+            return self.by_vin[vin]
+        candidates = [c for c in self.by_plate.get(key, ()) if not vin or not c[1]]
+        if not candidates:
+            return None
+        own = [c for c in candidates if c[2] == customer_id]
+        return (own or candidates)[-1][0]
+
+    def check_row(self, cells: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
+        customer_id = self.customer_id(self.required(cells, "customer_no"))
+        plate = self.required(cells, "plate")
+        key = plate_key(plate)
+        if not key:
+            raise _RowError(_("plate '{value}' has no letters or digits.").format(value=plate))
+        vin = self.optional(cells, "vin")
+        if vin:
+            vin = vin.upper().replace(" ", "")
+        year_text = self.cell(cells, "year")
+        year = (self.parse.whole(year_text, "year", 1885, self.parse.today.year + 1)
+                if year_text else None)
+        row = (self._existing(key, vin, customer_id), customer_id, plate, key, vin,
+               self.optional(cells, "brand"), self.optional(cells, "series"),
+               self.optional(cells, "model"), year)
+        return ("vin", vin) if vin else ("plate", key), row
+
+    def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
+        self.stage(("id", "customer_id", "plate", "plate_key", "vin", *self.FIELDS), rows)
+        fields = ["customer_id", "plate", "plate_key", "vin"] + [
+            f for f in self.FIELDS if f in self.present]
+        differs = " OR ".join(f"v.{f} IS NOT s.{f}" for f in fields
+                              if f != "vin" or "vin" in self.present)
+        inserted = self.count("SELECT count(*) FROM temp.stage WHERE id IS NULL")
+        updated = self.count(
+            f"SELECT count(*) FROM temp.stage s JOIN vehicles v ON v.id = s.id WHERE {differs}")
+        affected = [r[0] for r in self.conn.execute(
+            "SELECT s.customer_id FROM temp.stage s UNION "
+            "SELECT v.customer_id FROM temp.stage s JOIN vehicles v ON v.id = s.id")]
+        now = clock.now().isoformat(sep=" ")
+        self.conn.execute(
+            "INSERT INTO vehicles (customer_id, plate, plate_key, vin, brand, series, model, year,"
+            " created_at, updated_at) SELECT customer_id, plate, plate_key, vin, brand, series,"
+            " model, year, ?, ? FROM temp.stage WHERE id IS NULL", (now, now))
+        if updated:
+            sets = ", ".join(f"{f} = coalesce(s.{f}, vehicles.{f})" if f == "vin"
+                             else f"{f} = s.{f}" for f in fields)
+            where = differs.replace("v.", "vehicles.")
+            self.conn.execute(
+                f"UPDATE vehicles SET {sets}, updated_at = ? FROM temp.stage s "
+                f"WHERE vehicles.id = s.id AND ({where})", (now,))
+        refresh_customer_facts(self.conn, affected)
+        return inserted, updated, len(rows) - inserted - updated
+
+
+class _Visits(_KindImporter):
+    COLUMNS = ("invoice_no", "customer_id", "vehicle_id", "plate", "date", "amount", "advisor",
+               "mileage", "mot", "mot_sample")
+
+    def __init__(self, conn: sqlite3.Connection, parsed: _Parsed, parse: CellParsers) -> None:
+        super().__init__(conn, parsed, parse)
+        self._vehicles: dict[tuple[int, str], int] | None = None
+        self._plates: dict[str, int] = {}
+
+    def describe_key(self, key: Any) -> str:
+        return _("invoice_no '{value}'").format(value=key)
+
+    def vehicle_id(self, customer_id: int, plate: str) -> int | None:
+        if self._vehicles is None:
+            self._vehicles = {}
+            for vid, key, owner in self.conn.execute(
+                "SELECT id, plate_key, customer_id FROM vehicles ORDER BY id"
+            ):
+                self._vehicles[(owner, key)] = vid
+                self._plates[key] = vid
+        key = plate_key(plate)
+        return self._vehicles.get((customer_id, key)) or self._plates.get(key)
+
+    def check_row(self, cells: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
+        h = self.parsed.header
+        invoice_no = cells[h["invoice_no"]].strip()
+        customer_no = cells[h["customer_no"]].strip()
+        date_text = cells[h["date"]].strip()
+        if not invoice_no:
+            raise _RowError(_("{column} is empty.").format(column="invoice_no"))
+        if not date_text:
+            raise _RowError(_("{column} is empty.").format(column="date"))
+        day = self.parse.date(date_text, "date")
+        if day > self.parse.today:
+            raise _RowError(_("date {value} lies after today ({today}).").format(
+                value=date_text, today=self.parse.today.isoformat()))
+        customer_id = self.customer_ids.get(customer_no) if customer_no else None
+        if customer_id is None:
+            if not customer_no:
+                raise _RowError(_("{column} is empty.").format(column="customer_no"))
+            self.customer_id(customer_no)
+        plate = self.cell(cells, "plate") or None
+        amount_text = self.cell(cells, "amount")
+        mileage_text = self.cell(cells, "mileage")
+        mot_text = self.cell(cells, "mot")
+        sample_text = self.cell(cells, "mot_sample")
+        mot = self.parse.boolean(mot_text, "mot") if mot_text else 0
+        sample = self.parse.boolean(sample_text, "mot_sample") if sample_text else 0
+        if sample and not mot:
+            mot = 1  # a sample check is always of an MOT
+        row = (
+            invoice_no,
+            customer_id,
+            self.vehicle_id(customer_id, plate) if plate else None,  # type: ignore[arg-type]
+            plate,
+            day.isoformat(),
+            self.parse.number(amount_text, "amount") if amount_text else None,
+            self.cell(cells, "advisor") or None,
+            self.parse.whole(mileage_text, "mileage", 0, 10_000_000) if mileage_text else None,
+            mot,
+            sample,
+        )
+        return invoice_no, row
+
+    def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
+        optional = ("vehicle_id", "plate", "amount", "advisor", "mileage", "mot", "mot_sample")
+        fields = ["customer_id", "date"] + [
+            f for f in optional
+            if f in self.present or (f == "vehicle_id" and "plate" in self.present)]
+        empty = self.count("SELECT NOT EXISTS (SELECT 1 FROM visits)")
+        if empty:
+            # First import into an empty table: nothing to compare against.
+            self.conn.executemany(
+                f"INSERT INTO visits ({', '.join(self.COLUMNS)}) VALUES "
+                f"({', '.join('?' * len(self.COLUMNS))})", rows)
+            refresh_customer_facts(self.conn, {row[1] for row in rows})
+            return len(rows), 0, 0
+        self.stage(self.COLUMNS, rows)
+        differs = " OR ".join(f"v.{f} IS NOT s.{f}" for f in fields)
+        inserted = self.count("SELECT count(*) FROM temp.stage s WHERE NOT EXISTS "
+                              "(SELECT 1 FROM visits v WHERE v.invoice_no = s.invoice_no)")
+        updated = self.count("SELECT count(*) FROM temp.stage s JOIN visits v "
+                             f"USING (invoice_no) WHERE {differs}")
+        if inserted == 0 and updated == 0:
+            return 0, 0, len(rows)
+        affected = [r[0] for r in self.conn.execute(
+            "SELECT s.customer_id FROM temp.stage s LEFT JOIN visits v USING (invoice_no)"
+            f" WHERE v.id IS NULL OR {differs} UNION "
+            "SELECT v.customer_id FROM temp.stage s JOIN visits v USING (invoice_no)"
+            f" WHERE {differs}")]
+        self.conn.execute(
+            f"INSERT INTO visits ({', '.join(self.COLUMNS)}) "
+            f"SELECT {', '.join(self.COLUMNS)} FROM temp.stage WHERE true "
+            "ON CONFLICT (invoice_no) DO UPDATE SET "
+            + ", ".join(f"{f} = excluded.{f}" for f in fields)
+            + " WHERE " + " OR ".join(f"visits.{f} IS NOT excluded.{f}" for f in fields))
+        refresh_customer_facts(self.conn, affected)
+        return inserted, updated, len(rows) - inserted - updated
+
+
+class _TrafficLights(_KindImporter):
+    def describe_key(self, key: Any) -> str:
+        return _("customer_no '{value}'").format(value=key)
+
+    def check_row(self, cells: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
+        customer_no = self.required(cells, "customer_no")
+        customer_id = self.customer_id(customer_no)
+        raw_light = self.required(cells, "light")
+        light = LIGHTS.get(raw_light.casefold())
+        if light is None:
+            raise _RowError(_("light '{value}' is not green, yellow or red.").format(
+                value=raw_light))
+        date_text = self.cell(cells, "date")
+        assessed = self.parse.date(date_text, "date").isoformat() if date_text else None
+        return customer_no, (customer_id, light, self.optional(cells, "reason"), assessed)
+
+    def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
+        self.stage(("customer_id", "light", "reason", "assessed_on"), rows)
+        differs = ("c.traffic_light IS NOT s.light OR c.traffic_light_reason IS NOT s.reason"
+                   " OR (s.assessed_on IS NOT NULL AND c.traffic_light_on IS NOT s.assessed_on)")
+        self.conn.execute("DROP TABLE IF EXISTS temp.changed")
+        self.conn.execute(
+            "CREATE TEMP TABLE changed AS SELECT s.*, c.traffic_light AS old_light,"
+            " (c.traffic_light = 'unknown' AND c.traffic_light_on IS NULL) AS first_time"
+            f" FROM temp.stage s JOIN customers c ON c.id = s.customer_id WHERE {differs}")
+        inserted = self.count("SELECT count(*) FROM temp.changed WHERE first_time")
+        updated = self.count("SELECT count(*) FROM temp.changed WHERE NOT first_time")
+        now = clock.now().isoformat(sep=" ")
+        operator = audit.current_operator()
+        self.conn.execute(
+            "UPDATE customers SET traffic_light = ch.light, traffic_light_reason = ch.reason,"
+            " traffic_light_on = coalesce(ch.assessed_on, ?) FROM temp.changed ch"
+            " WHERE customers.id = ch.customer_id", (self.parse.today.isoformat(),))
+        self.conn.execute(
+            "INSERT INTO traffic_light_history (customer_id, light, reason, assessed_on, source,"
+            " operator, recorded_at) SELECT customer_id, light, reason, assessed_on, 'import',"
+            " ?, ? FROM temp.changed", (operator, now))
+        self.conn.execute(
+            "INSERT INTO audit (at, operator, action, entity, entity_id, customer_id, old_value,"
+            " new_value) SELECT ?, ?, 'set traffic light', 'customers', customer_id,"
+            " customer_id, old_light, light FROM temp.changed", (now, operator))
+        return inserted, updated, len(rows) - inserted - updated
+
+
+_IMPORTERS: dict[str, type[_KindImporter]] = {
+    "customers": _Customers,
+    "vehicles": _Vehicles,
+    "visits": _Visits,
+    "traffic-lights": _TrafficLights,
+}
