@@ -1,0 +1,117 @@
+"""The command line as a manager scripts it: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from retention_tui import __version__
+from retention_tui.cli import main
+from retention_tui.db import SCHEMA_VERSION
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version_and_help_on_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(capsys, "--version")
+    assert code == 0 and __version__ in out
+    for args in ([], ["demo"], ["import"], ["report"], ["report", "summary"], ["backup"]):
+        code, out, _err = run(capsys, *args, "--help")
+        assert code == 0 and "Usage:" in out, args
+
+
+def test_import_then_report(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                            data_dir: Path) -> None:
+    db = str(tmp_path / "x.db")
+    for kind, name in [("customers", "customers.csv"), ("vehicles", "vehicles.csv"),
+                       ("visits", "visits.csv"), ("traffic-lights", "traffic_lights.csv")]:
+        code, out, err = run(capsys, "--db", db, "import", kind, str(data_dir / name))
+        assert code == 0, err
+        assert "inserted" in out
+    code, out, _err = run(capsys, "--db", db, "report", "summary", "--format", "csv")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "figure,value"
+    assert "customers,4" in lines and "visits,6" in lines and "today,2026-11-23" in lines
+
+
+def test_rejected_rows_exit_non_zero_and_name_lines(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path, data_dir: Path) -> None:
+    db = str(tmp_path / "x.db")
+    run(capsys, "--db", db, "import", "customers", str(data_dir / "customers.csv"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("invoice_no,customer_no,date\nA,C1001,2026-01-05\nB,C1001,2026-02-30\n"
+                   "C,NOPE,2026-01-05\n")
+    code, _out, err = run(capsys, "--db", db, "import", "visits", str(bad))
+    assert code == 1
+    assert "nothing was written" in err
+    assert "line 3:" in err and "line 4:" in err
+    assert "Traceback" not in err
+
+
+def test_errors_are_one_sentence_without_traceback(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"\x00\x01 not sqlite " * 200)
+    code, _out, err = run(capsys, "--db", str(garbage), "report", "summary")
+    assert code == 1 and err.startswith("Error: ") and "Traceback" not in err
+    code, _out, err = run(capsys, "--db", str(tmp_path / "none.db"), "report", "summary")
+    assert code == 1 and "no database" in err
+    code, _out, err = run(capsys, "--today", "2026-02-30", "report", "summary")
+    assert code == 2 and "YYYY-MM-DD" in err
+
+
+def test_newer_database_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.close()
+    code, _out, err = run(capsys, "--db", str(path), "report", "summary")
+    assert code == 1
+    assert f"version {SCHEMA_VERSION + 1}" in err and f"version {SCHEMA_VERSION}" in err
+
+
+def test_unexpected_errors_go_to_the_log(capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         db_path: Path) -> None:
+    import retention_tui.overview as overview
+
+    def explode(conn: sqlite3.Connection) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(overview, "database_overview", explode)
+    code, _out, err = run(capsys, "--db", str(db_path), "report", "summary")
+    assert code == 1 and "Traceback" not in err and "Details are in" in err
+    log_path = Path(err.split("Details are in ")[1].strip().rstrip("."))
+    assert "Traceback" in log_path.read_text() and "boom" in log_path.read_text()
+
+
+def test_backup_command(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                        db_path: Path) -> None:
+    dest = tmp_path / "copy.db"
+    code, out, _err = run(capsys, "--db", str(db_path), "backup", str(dest))
+    assert code == 0 and "Backed up" in out and dest.exists()
+    code, _out, err = run(capsys, "--db", str(db_path), "backup", str(dest))
+    assert code == 1 and "--force" in err
+
+
+def test_db_defaults_to_env_then_user_data_dir(capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              isolated_user_dirs: Path, data_dir: Path) -> None:
+    run(capsys, "import", "customers", str(data_dir / "customers.csv"))
+    default = isolated_user_dirs / "data" / "retention-tui" / "retention.db"
+    assert default.exists()
+    env_db = tmp_path / "env.db"
+    monkeypatch.setenv("RETENTION_TUI_DB", str(env_db))
+    code, _out, _err = run(capsys, "import", "customers", str(data_dir / "customers.csv"))
+    assert code == 0 and env_db.exists()
