@@ -12,10 +12,11 @@ import pytest
 
 import retention_tui
 
-CORE = sorted(
-    f"retention_tui.{m.name}" for m in pkgutil.iter_modules(retention_tui.__path__)
-    if m.name not in ("tui", "__main__")
-) + ["retention_tui.db", "retention_tui.db.schema", "retention_tui.db.connection"]
+CORE = [
+    *sorted(f"retention_tui.{m.name}" for m in pkgutil.iter_modules(retention_tui.__path__)
+            if m.name not in ("tui", "__main__")),
+    "retention_tui.db", "retention_tui.db.schema", "retention_tui.db.connection",
+]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -323,7 +323,8 @@ visit_rows = st.lists(
     min_size=1, max_size=25)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(first=visit_rows, second=visit_rows)
 def test_derived_facts_always_match_the_visits(tmp_path_factory: pytest.TempPathFactory,
                                                data_dir: Path, first: list, second: list) -> None:

@@ -157,7 +157,7 @@ def import_(obj: Context, kind: str, file: Path, encoding: str | None, delimiter
         sys.exit(1)
 
 
-class _progress_bar:  # noqa: N801 - used like a function by the importer
+class _progress_bar:
     """A click progress bar on stderr, for imports of large files on a terminal."""
 
     def __init__(self, total: int, label: str) -> None:

@@ -34,6 +34,11 @@ FROM (
     GROUP BY customer_id
 ) AS agg
 WHERE customers.id = agg.customer_id
+  AND (customers.first_visit IS NOT agg.first_visit OR customers.last_visit IS NOT agg.last_visit
+       OR customers.visit_count != agg.visit_count OR customers.visit_months != agg.visit_months
+       OR customers.usual_interval_days IS NOT (CASE WHEN agg.visit_days > 1
+           THEN round((julianday(agg.last_visit) - julianday(agg.first_visit))
+                      / (agg.visit_days - 1), 1) END))
 """
 
 _RESET_WITHOUT_VISITS = f"""
@@ -45,20 +50,32 @@ WHERE id IN (SELECT id FROM {_AFFECTED})
 """
 
 # The main vehicle is the customer's own vehicle seen most often in the workshop (ties: the
-# one seen last); a customer without visits gets their most recently registered vehicle.
-_MAIN_VEHICLE = f"""
-UPDATE customers SET main_vehicle_id = COALESCE(
-    (SELECT ranked.vehicle_id FROM (
-        SELECT v.vehicle_id, count(*) AS n, max(v.date) AS last
-        FROM visits v JOIN vehicles vh ON vh.id = v.vehicle_id AND vh.customer_id = customers.id
-        WHERE v.customer_id = customers.id
-        GROUP BY v.vehicle_id
-        ORDER BY n DESC, last DESC, v.vehicle_id DESC
-        LIMIT 1) AS ranked),
-    (SELECT id FROM vehicles WHERE vehicles.customer_id = customers.id
-     ORDER BY id DESC LIMIT 1))
-WHERE id IN (SELECT id FROM {_AFFECTED})
-"""
+# one seen last); a customer without such visits gets their most recently registered vehicle.
+# Chosen once for all affected customers into a keyed temp table, then applied by key.
+_MAIN_VEHICLE = [
+    "CREATE TEMP TABLE IF NOT EXISTS _facts_main (customer_id INTEGER PRIMARY KEY, vehicle_id)",
+    "DELETE FROM temp._facts_main",
+    f"""INSERT INTO temp._facts_main (customer_id, vehicle_id)
+    SELECT customer_id, vehicle_id FROM (
+        SELECT customer_id, vehicle_id,
+               row_number() OVER (PARTITION BY customer_id
+                                  ORDER BY n DESC, last DESC, vehicle_id DESC) AS rank
+        FROM (
+            SELECT v.customer_id, v.vehicle_id, count(*) AS n, max(v.date) AS last
+            FROM visits v JOIN vehicles vh ON vh.id = v.vehicle_id
+            WHERE vh.customer_id = v.customer_id
+              AND v.customer_id IN (SELECT id FROM {_AFFECTED})
+            GROUP BY v.customer_id, v.vehicle_id))
+    WHERE rank = 1""",
+    f"""INSERT OR IGNORE INTO temp._facts_main (customer_id, vehicle_id)
+    SELECT customer_id, max(id) FROM vehicles
+    WHERE customer_id IN (SELECT id FROM {_AFFECTED}) GROUP BY customer_id""",
+    f"INSERT OR IGNORE INTO temp._facts_main (customer_id, vehicle_id) SELECT id, NULL"
+    f" FROM {_AFFECTED}",
+    """UPDATE customers SET main_vehicle_id = m.vehicle_id FROM temp._facts_main m
+    WHERE customers.id = m.customer_id AND customers.main_vehicle_id IS NOT m.vehicle_id""",
+    "DELETE FROM temp._facts_main",
+]
 
 
 def refresh_customer_facts(
@@ -82,6 +99,7 @@ def refresh_customer_facts(
     if count:
         conn.execute(_UPDATE_FROM_VISITS)
         conn.execute(_RESET_WITHOUT_VISITS)
-        conn.execute(_MAIN_VEHICLE)
+        for statement in _MAIN_VEHICLE:
+            conn.execute(statement)
     conn.execute(f"DELETE FROM {_AFFECTED}")
     return int(count)
