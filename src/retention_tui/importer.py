@@ -20,13 +20,14 @@ import sqlite3
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from . import audit, clock
 from .db import write
+from .db.connection import bulk_load
 from .errors import RetentionError
 from .facts import refresh_customer_facts
 from .i18n import _, ngettext
@@ -534,7 +535,7 @@ def _import_file(conn: sqlite3.Connection, kind: str, path: Path, options: Impor
         result.seconds = time.perf_counter() - started
         return result
     with write(conn):
-        with _bulk_load(conn, importer.table, len(staged)):
+        with bulk_load(conn, importer.table, len(staged)):
             result.inserted, result.updated, result.unchanged = importer.apply(staged)
         # After the indexes are back: the facts are computed through them.
         if importer.affected_customers:
@@ -551,38 +552,6 @@ def _import_file(conn: sqlite3.Connection, kind: str, path: Path, options: Impor
              clock.now().isoformat(sep=" ")))
     result.seconds = time.perf_counter() - started
     return result
-
-
-# Below this many rows, indexes are kept up to date row by row; above it, dropping the
-# secondary indexes and rebuilding them by sorting once is several times faster.
-BULK_ROWS = 50_000
-BULK_CACHE_KIB = 262_144
-
-
-@contextmanager
-def _bulk_load(conn: sqlite3.Connection, table: str, rows: int) -> Iterator[None]:
-    """Inside a write transaction: a big page cache and, for big loads, deferred indexes.
-
-    Index changes are part of the transaction, so other advisors keep reading the old
-    snapshot with its indexes, and a failed import leaves the indexes as they were.
-    """
-    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-    deferred: list[tuple[str, str]] = []
-    existing = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT ?)",
-                            (rows * 2,)).fetchone()[0]
-    if rows >= BULK_ROWS and rows * 2 >= existing:
-        deferred = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
-            " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'", (table,)).fetchall()
-        for name, _sql in deferred:
-            conn.execute(f'DROP INDEX "{name}"')
-    try:
-        yield
-        for _name, sql in deferred:
-            conn.execute(sql)
-    finally:
-        conn.execute(f"PRAGMA cache_size = {cache}")
 
 
 class _KindImporter:

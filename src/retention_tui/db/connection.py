@@ -152,3 +152,35 @@ def open_database(path: str | Path, *, create: bool = True) -> sqlite3.Connectio
         conn.close()
         raise
     return conn
+
+
+# Below this many rows, indexes are kept up to date row by row; above it, dropping the
+# secondary indexes and rebuilding them by sorting once is several times faster.
+BULK_ROWS = 50_000
+BULK_CACHE_KIB = 262_144
+
+
+@contextmanager
+def bulk_load(conn: sqlite3.Connection, table: str, rows: int) -> Iterator[None]:
+    """Inside a write transaction: a big page cache and, for big loads, deferred indexes.
+
+    Index changes are part of the transaction, so other advisors keep reading the old
+    snapshot with its indexes, and a failed import leaves the indexes as they were.
+    """
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    deferred: list[tuple[str, str]] = []
+    existing = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT ?)",
+                            (rows * 2,)).fetchone()[0]
+    if rows >= BULK_ROWS and rows * 2 >= existing:
+        deferred = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'", (table,)).fetchall()
+        for name, _sql in deferred:
+            conn.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+        for _name, sql in deferred:
+            conn.execute(sql)
+    finally:
+        conn.execute(f"PRAGMA cache_size = {cache}")

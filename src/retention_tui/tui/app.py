@@ -1,0 +1,119 @@
+"""The App: screens, global keys, the command palette and worker error handling.
+
+Database work runs only in thread workers that open their own connection and post a
+message back; handlers on the UI thread own every state change.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from ..db import connect
+from ..errors import RetentionError
+from ..i18n import _
+from ..overview import database_overview
+from .messages import OverviewLoaded
+from .screens.help import HelpScreen
+from .screens.home import HomeScreen
+
+
+class RetentionApp(App[None]):
+    """retention-tui: who is drifting away, and what to do about it."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "retention-tui"
+    BINDINGS = [
+        Binding("question_mark,f1", "help", _("Help"), id="app.help",
+                tooltip=_("Every key of this screen")),
+        Binding("q,ctrl+q", "quit", _("Quit"), id="app.quit", tooltip=_("Leave retention-tui")),
+        Binding("ctrl+p", "command_palette", _("Commands"), id="app.palette",
+                tooltip=_("Every action by name")),
+    ]
+
+    def __init__(self, db_path: Path, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.db_path = Path(db_path)
+        self.sub_title = self.db_path.name
+
+    def get_default_screen(self) -> Screen:
+        return HomeScreen(self.db_path)
+
+    # -- reading the overview ------------------------------------------------------------
+
+    def action_refresh_overview(self) -> None:
+        self.refresh_overview()
+
+    def refresh_overview(self) -> None:
+        """Read the database overview again, off the UI thread."""
+        self._load_overview(self.db_path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="overview",
+          name="overview")
+    def _load_overview(self, path: Path) -> None:
+        conn = connect(path)
+        try:
+            overview = database_overview(conn)
+        finally:
+            conn.close()
+        self.post_message(OverviewLoaded(overview))
+
+    @on(OverviewLoaded)
+    def _show_overview(self, message: OverviewLoaded) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.show_overview(message.overview)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Every worker error ends here: one sentence on screen, never a traceback."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, RetentionError):
+            message = error.message
+        elif isinstance(error, sqlite3.Error):
+            from ..db.connection import _explain
+
+            message = _explain(error, self.db_path).message
+        else:
+            self.log.error(repr(error))
+            message = _("Something unexpected went wrong: {error}").format(error=error)
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                figures = screen.query_one("#home-figures")
+                figures.loading = False
+        self.notify(message, title=_("Could not read the database"), severity="error",
+                    markup=False, timeout=10)
+
+    # -- help and commands ---------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys: dict[str, tuple[list[str], str, str]] = {}
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description:
+                continue
+            shown = self.get_key_display(Binding(key, binding.action))
+            entry = keys.setdefault(binding.action, ([], binding.description,
+                                                     binding.tooltip or active.tooltip))
+            entry[0].append(shown)
+        rows = [(", ".join(shown), description, tooltip)
+                for shown, description, tooltip in keys.values()]
+        title = getattr(self.screen, "title_text", self.screen.__class__.__name__)
+        self.push_screen(HelpScreen(rows, title))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(_("help: Keys"), _("Every key of this screen"), self.action_help)
+        yield SystemCommand(_("home: Refresh"), _("Read the database figures again"),
+                            self.refresh_overview)
