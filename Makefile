@@ -35,7 +35,7 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
-	$(BIN)/python bench/bench_demo.py
+	$(BIN)/python bench/bench_demo.py --big
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

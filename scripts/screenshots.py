@@ -1,0 +1,62 @@
+"""Regenerate screenshots/*.svg from the demo data (fixed seed, fixed today, stable path).
+
+    python scripts/screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+from retention_tui import clock
+from retention_tui.demo import build_demo
+from retention_tui.tui.app import RetentionApp
+
+TODAY = dt.date(2026, 11, 23)
+SEED = 1
+CUSTOMERS = 20_000
+SIZE = (120, 36)
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+async def shoot(db: Path) -> list[Path]:
+    """Drive the app like a user and save one SVG per screen state."""
+    saved: list[Path] = []
+    app = RetentionApp(db_path=db)
+    async with app.run_test(size=SIZE) as pilot:
+
+        async def settle() -> None:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause(0.2)
+
+        async def save(name: str) -> None:
+            await settle()
+            saved.append(Path(app.save_screenshot(f"{name}.svg", str(OUT))))
+
+        await save("home")
+        await pilot.press("question_mark")
+        await save("help")
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"home")
+        await save("command-palette")
+    return saved
+
+
+def main() -> None:
+    clock.set_today(TODAY)
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp:
+        os.chdir(tmp)  # the app shows the path: keep it short and stable
+        build_demo(Path(tmp) / "demo.db", customers=CUSTOMERS, seed=SEED)
+        for path in asyncio.run(shoot(Path("demo.db"))):
+            print(f"wrote {path.relative_to(OUT.parent)}")
+
+
+if __name__ == "__main__":
+    main()
