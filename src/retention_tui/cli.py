@@ -147,7 +147,7 @@ def import_(obj: Context, kind: str, file: Path, encoding: str | None, delimiter
     )
     conn = obj.open()
     try:
-        progress = _progress_bar if sys.stderr.isatty() else None
+        progress = ClickProgress if sys.stderr.isatty() else None
         result = importer.import_file(conn, kind, file, options, progress=progress)
     finally:
         conn.close()
@@ -157,7 +157,7 @@ def import_(obj: Context, kind: str, file: Path, encoding: str | None, delimiter
         sys.exit(1)
 
 
-class _progress_bar:
+class ClickProgress:
     """A click progress bar on stderr, for imports of large files on a terminal."""
 
     def __init__(self, total: int, label: str) -> None:

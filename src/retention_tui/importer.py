@@ -534,6 +534,7 @@ def _import_file(conn: sqlite3.Connection, kind: str, path: Path, options: Impor
     if result.rejected and not options.skip_bad_rows:
         result.seconds = time.perf_counter() - started
         return result
+    writing = progress(1, _("Writing ")) if progress else None
     with write(conn):
         with bulk_load(conn, importer.table, len(staged)):
             result.inserted, result.updated, result.unchanged = importer.apply(staged)
@@ -550,6 +551,9 @@ def _import_file(conn: sqlite3.Connection, kind: str, path: Path, options: Impor
             (kind, str(path), result.inserted, result.updated, result.unchanged,
              len(result.rejected), audit.current_operator(), started_at,
              clock.now().isoformat(sep=" ")))
+    if writing:
+        writing.update(1)
+        writing.close()
     result.seconds = time.perf_counter() - started
     return result
 
