@@ -535,25 +535,28 @@ def _import_file(conn: sqlite3.Connection, kind: str, path: Path, options: Impor
         result.seconds = time.perf_counter() - started
         return result
     writing = progress(1, _("Writing ")) if progress else None
-    with write(conn):
-        with bulk_load(conn, importer.table, len(staged)):
-            result.inserted, result.updated, result.unchanged = importer.apply(staged)
-        # After the indexes are back: the facts are computed through them.
-        if importer.affected_customers:
-            refresh_customer_facts(conn, importer.affected_customers)
-        result.written = True
-        audit.record(conn, f"import {kind}", "import_runs", new={
-            "file": str(path), "inserted": result.inserted, "updated": result.updated,
-            "unchanged": result.unchanged, "rejected": len(result.rejected)})
-        conn.execute(
-            "INSERT INTO import_runs (kind, file, inserted, updated, unchanged, rejected,"
-            " operator, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, str(path), result.inserted, result.updated, result.unchanged,
-             len(result.rejected), audit.current_operator(), started_at,
-             clock.now().isoformat(sep=" ")))
-    if writing:
-        writing.update(1)
-        writing.close()
+    try:
+        with write(conn):
+            with bulk_load(conn, importer.table, len(staged)):
+                result.inserted, result.updated, result.unchanged = importer.apply(staged)
+            # After the indexes are back: the facts are computed through them.
+            if importer.affected_customers:
+                refresh_customer_facts(conn, importer.affected_customers)
+            result.written = True
+            audit.record(conn, f"import {kind}", "import_runs", new={
+                "file": str(path), "inserted": result.inserted, "updated": result.updated,
+                "unchanged": result.unchanged, "rejected": len(result.rejected)})
+            conn.execute(
+                "INSERT INTO import_runs (kind, file, inserted, updated, unchanged, rejected,"
+                " operator, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, str(path), result.inserted, result.updated, result.unchanged,
+                 len(result.rejected), audit.current_operator(), started_at,
+                 clock.now().isoformat(sep=" ")))
+        if writing:
+            writing.update(1)
+    finally:
+        if writing:
+            writing.close()
     result.seconds = time.perf_counter() - started
     return result
 
