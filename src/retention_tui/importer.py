@@ -258,6 +258,11 @@ class _RowError(Exception):
     """A cell that cannot be read; the message is the user-facing reason."""
 
 
+def _width_error(fields: int, width: int) -> _RowError:
+    return _RowError(_("the row has {n} fields, the header has {width} (a delimiter inside an "
+                       "unquoted value?).").format(n=fields, width=width))
+
+
 # -- reading the file -----------------------------------------------------------------------
 
 
@@ -586,9 +591,7 @@ class _KindImporter:
                 bar.update(20_000)
             try:
                 if len(cells) != width:
-                    raise _RowError(_("the row has {n} fields, the header has {width} (a "
-                                      "delimiter inside an unquoted value?).").format(
-                                          n=len(cells), width=width))
+                    raise _width_error(len(cells), width)
                 key, row = self.check_row(cells)
                 first = seen.get(key)
                 if first is not None:
@@ -830,9 +833,7 @@ class _Visits(_KindImporter):
                 bar.update(20_000)
             try:
                 if len(cells) != width:
-                    raise _RowError(_("the row has {n} fields, the header has {width} (a "
-                                      "delimiter inside an unquoted value?).").format(
-                                          n=len(cells), width=width))
+                    raise _width_error(len(cells), width)
                 invoice_no = cells[i_invoice].strip()
                 if not invoice_no:
                     raise _RowError(_("{column} is empty.").format(column="invoice_no"))
