@@ -119,6 +119,14 @@ def test_never_overwrites_real_data(tmp_path: Path, data_dir: Path) -> None:
     assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 4
 
 
+def test_never_overwrites_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    with pytest.raises(RetentionError, match="not a database"):
+        build_demo(notes, customers=10)
+    assert notes.read_text() == "my notes"
+
+
 def test_is_current_demo(demo_db: Path, tmp_path: Path) -> None:
     from retention_tui import clock
 

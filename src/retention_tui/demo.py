@@ -383,20 +383,23 @@ def _chunks(total: int) -> Iterator[tuple[int, int]]:
         yield start + 1, min(CHUNK, total - start)
 
 
-def _is_demo(path: Path) -> bool | None:
-    """True for a demo database, False for one with real customers, None if unreadable/empty."""
+def _kind_of_file(path: Path) -> str:
+    """'demo', 'empty' (a database without customers), 'real' or 'unreadable'."""
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            if conn.execute("SELECT 1 FROM settings WHERE key = 'demo'").fetchone():
-                return True
-            if conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone():
-                return False
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if "settings" in tables and conn.execute(
+                    "SELECT 1 FROM settings WHERE key = 'demo'").fetchone():
+                return "demo"
+            if "customers" in tables and conn.execute(
+                    "SELECT 1 FROM customers LIMIT 1").fetchone():
+                return "real"
+            return "empty"
         finally:
             conn.close()
     except sqlite3.Error:
-        return None
-    return None
+        return "unreadable"
 
 
 def demo_parameters(path: Path) -> dict | None:
@@ -428,9 +431,13 @@ def build_demo(path: Path, *, customers: int = 20_000, seed: int = 1) -> DemoSum
     started = time.perf_counter()
     path = Path(path)
     if path.exists():
-        if _is_demo(path) is False:
+        kind = _kind_of_file(path)
+        if kind == "real":
             raise RetentionError(_("{path} holds real customer data; the demo will not overwrite "
                                    "it. Choose another file with --db.").format(path=path))
+        if kind == "unreadable" and path.stat().st_size > 0:
+            raise RetentionError(_("{path} is not a database; the demo will not overwrite it. "
+                                   "Choose another file with --db.").format(path=path))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     today = clock.today()
