@@ -115,3 +115,14 @@ def test_db_defaults_to_env_then_user_data_dir(capsys: pytest.CaptureFixture[str
     monkeypatch.setenv("RETENTION_TUI_DB", str(env_db))
     code, _out, _err = run(capsys, "import", "customers", str(data_dir / "customers.csv"))
     assert code == 0 and env_db.exists()
+
+
+def test_demo_builds_once_then_reuses(capsys: pytest.CaptureFixture[str],
+                                      tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    code, _out, err = run(capsys, "--db", db, "demo", "--customers", "300", "--no-open")
+    assert code == 0 and "300 customers" in err
+    code, _out, err = run(capsys, "--db", db, "demo", "--customers", "300", "--no-open")
+    assert code == 0 and "Using the demo database" in err
+    code, _out, err = run(capsys, "--db", db, "report", "summary", "--format", "csv")
+    assert "customers,300" in _out

@@ -112,6 +112,9 @@ def demo(obj: Context, customers: int, seed: int, no_open: bool, force: bool) ->
                      "{visits:,} visits ({seconds:.1f} s).").format(
                          path=path, customers=summary.customers, vehicles=summary.vehicles,
                          visits=summary.visits, seconds=summary.seconds), err=True)
+    else:
+        click.echo(_("Using the demo database {path} (same size, seed and day; --force "
+                     "rebuilds it).").format(path=path), err=True)
     if not no_open:
         open_app(path)
 
