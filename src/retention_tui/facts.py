@@ -61,11 +61,13 @@ _MAIN_VEHICLE = [
                row_number() OVER (PARTITION BY customer_id
                                   ORDER BY n DESC, last DESC, vehicle_id DESC) AS rank
         FROM (
-            SELECT v.customer_id, v.vehicle_id, count(*) AS n, max(v.date) AS last
+            -- Joined to its owner, a vehicle has one customer: grouping by the vehicle
+            -- alone walks the visits_vehicle index without a sort.
+            SELECT vh.customer_id, v.vehicle_id, count(*) AS n, max(v.date) AS last
             FROM visits v JOIN vehicles vh ON vh.id = v.vehicle_id
             WHERE vh.customer_id = v.customer_id
-              AND v.customer_id IN (SELECT id FROM {_AFFECTED})
-            GROUP BY v.customer_id, v.vehicle_id))
+              AND vh.customer_id IN (SELECT id FROM {_AFFECTED})
+            GROUP BY v.vehicle_id))
     WHERE rank = 1""",
     f"""INSERT OR IGNORE INTO temp._facts_main (customer_id, vehicle_id)
     SELECT customer_id, max(id) FROM vehicles
