@@ -1,6 +1,6 @@
 """Demo build speed: 20,000 customers (and 1,000,000 with --big).
 
-    python bench/bench_demo.py [--big]
+python bench/bench_demo.py [--big]
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ def main() -> None:
         for n in sizes:
             s = build_demo(Path(tmp) / f"demo{n}.db", customers=n, seed=1)
             rows = s.customers + s.vehicles + s.visits
-            print(f"{s.customers:>9,} customers {s.vehicles:>9,} vehicles {s.visits:>10,} visits"
-                  f"  {s.seconds:6.1f} s  {rows / s.seconds:>9,.0f} rows/s")
+            print(
+                f"{s.customers:>9,} customers {s.vehicles:>9,} vehicles {s.visits:>10,} visits"
+                f"  {s.seconds:6.1f} s  {rows / s.seconds:>9,.0f} rows/s"
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:,.0f} MB")
 

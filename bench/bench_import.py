@@ -33,27 +33,56 @@ def make_files(folder: Path, customers: int, visits: int, prefix: str = "F") -> 
         w = csv.writer(f)
         w.writerow(["customer_no", "name", "phone", "city", "advisor"])
         for i in range(customers):
-            w.writerow([f"C{i:07d}", f"Customer {i}", f"06-{i:08d}", "Utrecht",
-                        rng.choice(["Anke", "Bernd", "Carla"])])
+            w.writerow(
+                [
+                    f"C{i:07d}",
+                    f"Customer {i}",
+                    f"06-{i:08d}",
+                    "Utrecht",
+                    rng.choice(["Anke", "Bernd", "Carla"]),
+                ]
+            )
     with (folder / "vehicles.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["customer_no", "plate", "vin", "brand", "model", "year"])
         for i in range(customers):
-            w.writerow([f"C{i:07d}", f"P-{i:07d}", f"VIN{i:014d}", "Volkswagen", "Golf",
-                        2005 + i % 20])
+            w.writerow(
+                [f"C{i:07d}", f"P-{i:07d}", f"VIN{i:014d}", "Volkswagen", "Golf", 2005 + i % 20]
+            )
     start = TODAY.toordinal() - 12 * 365
     path = folder / f"visits-{prefix}.csv"
     with path.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["invoice_no", "customer_no", "date", "plate", "amount", "advisor",
-                    "mileage", "mot", "mot_sample"])
+        w.writerow(
+            [
+                "invoice_no",
+                "customer_no",
+                "date",
+                "plate",
+                "amount",
+                "advisor",
+                "mileage",
+                "mot",
+                "mot_sample",
+            ]
+        )
         for i in range(visits):
             c = rng.randrange(customers)
             day = dt.date.fromordinal(start + rng.randrange(12 * 365)).isoformat()
             mot = 1 if rng.random() < 0.3 else 0
-            w.writerow([f"{prefix}{i:08d}", f"C{c:07d}", day, f"P-{c:07d}",
-                        f"{rng.uniform(50, 1500):.2f}", "Anke", rng.randrange(5_000, 300_000),
-                        mot, 1 if mot and rng.random() < 0.03 else 0])
+            w.writerow(
+                [
+                    f"{prefix}{i:08d}",
+                    f"C{c:07d}",
+                    day,
+                    f"P-{c:07d}",
+                    f"{rng.uniform(50, 1500):.2f}",
+                    "Anke",
+                    rng.randrange(5_000, 300_000),
+                    mot,
+                    1 if mot and rng.random() < 0.03 else 0,
+                ]
+            )
     return path
 
 
@@ -65,7 +94,8 @@ def bare_executemany(folder: Path, visits_csv: Path) -> float:
         conn.executemany(
             "INSERT INTO customers (id, customer_no, name, created_at, updated_at)"
             " VALUES (?, ?, 'x', '', '')",
-            ((i + 1, f"C{i:07d}") for i in range(200_000)))
+            ((i + 1, f"C{i:07d}") for i in range(200_000)),
+        )
     with visits_csv.open(newline="") as f:
         rows = list(csv.reader(f))[1:]
     gc.disable()  # as the import does
@@ -76,7 +106,8 @@ def bare_executemany(folder: Path, visits_csv: Path) -> float:
             " mot, mot_sample) VALUES (?, substr(?, 2) + 1, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (invoice_no) DO UPDATE SET customer_id = excluded.customer_id,"
             " date = excluded.date, amount = excluded.amount",
-            rows)
+            rows,
+        )
     seconds = time.perf_counter() - started
     gc.enable()
     conn.close()
@@ -94,21 +125,29 @@ def main() -> None:
         t = time.perf_counter()
         first = make_files(folder, args.customers, args.visits, "F")
         second = make_files(folder, args.customers, args.visits, "G")
-        print(f"generated {args.visits:,} visits x2 for {args.customers:,} customers "
-              f"in {time.perf_counter() - t:.1f} s")
+        print(
+            f"generated {args.visits:,} visits x2 for {args.customers:,} customers "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
         conn = open_database(folder / "bench.db")
         for kind in ("customers", "vehicles"):
             r = import_file(conn, kind, folder / f"{kind}.csv")
-            print(f"import {kind:<9} {r.inserted:>9,} rows  {r.seconds:6.2f} s  "
-                  f"{r.inserted / r.seconds:>10,.0f} rows/s")
-        for label, path in (("visits, empty table", first),
-                            ("visits, same file again", first),
-                            ("visits, 1M new into filled", second)):
+            print(
+                f"import {kind:<9} {r.inserted:>9,} rows  {r.seconds:6.2f} s  "
+                f"{r.inserted / r.seconds:>10,.0f} rows/s"
+            )
+        for label, path in (
+            ("visits, empty table", first),
+            ("visits, same file again", first),
+            ("visits, 1M new into filled", second),
+        ):
             r = import_file(conn, "visits", path)
             assert r.written and not r.rejected
-            print(f"import {label:<27} ins {r.inserted:>9,} upd {r.updated:>7,} "
-                  f"same {r.unchanged:>9,}  {r.seconds:6.2f} s  "
-                  f"{r.rows / r.seconds:>10,.0f} rows/s")
+            print(
+                f"import {label:<27} ins {r.inserted:>9,} upd {r.updated:>7,} "
+                f"same {r.unchanged:>9,}  {r.seconds:6.2f} s  "
+                f"{r.rows / r.seconds:>10,.0f} rows/s"
+            )
         facts = conn.execute("SELECT sum(visit_count) FROM customers").fetchone()[0]
         assert facts == 2 * args.visits, facts
         conn.close()

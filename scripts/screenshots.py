@@ -1,6 +1,6 @@
 """Regenerate screenshots/*.svg from the demo data (fixed seed, fixed today, stable path).
 
-    python scripts/screenshots.py
+python scripts/screenshots.py
 """
 
 from __future__ import annotations

@@ -35,11 +35,16 @@ PAIR_WRITER = textwrap.dedent("""
 def test_backup_while_another_process_writes(db_path: Path, tmp_path: Path) -> None:
     conn = connect(db_path)
     with write(conn):
-        conn.executemany("INSERT INTO settings VALUES (?, ?)",
-                         ((f"seed{i}", "z" * 800) for i in range(3000)))
+        conn.executemany(
+            "INSERT INTO settings VALUES (?, ?)", ((f"seed{i}", "z" * 800) for i in range(3000))
+        )
     conn.close()
-    writer = subprocess.Popen([sys.executable, "-c", PAIR_WRITER, str(db_path), "3"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", PAIR_WRITER, str(db_path), "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert writer.stdout is not None
     assert writer.stdout.readline().strip() == "started"
     time.sleep(0.3)
@@ -54,8 +59,9 @@ def test_backup_while_another_process_writes(db_path: Path, tmp_path: Path) -> N
     a = copy.execute("SELECT count(*) FROM settings WHERE key LIKE 'a%'").fetchone()[0]
     b = copy.execute("SELECT count(*) FROM settings WHERE key LIKE 'b%'").fetchone()[0]
     assert a == b
-    assert copy.execute("SELECT count(*) FROM settings WHERE key LIKE 'seed%'").fetchone()[0] \
-        == 3000
+    assert (
+        copy.execute("SELECT count(*) FROM settings WHERE key LIKE 'seed%'").fetchone()[0] == 3000
+    )
     copy.close()
 
 

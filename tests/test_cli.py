@@ -30,11 +30,16 @@ def test_version_and_help_on_every_subcommand(capsys: pytest.CaptureFixture[str]
         assert code == 0 and "Usage:" in out, args
 
 
-def test_import_then_report(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                            data_dir: Path) -> None:
+def test_import_then_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, data_dir: Path
+) -> None:
     db = str(tmp_path / "x.db")
-    for kind, name in [("customers", "customers.csv"), ("vehicles", "vehicles.csv"),
-                       ("visits", "visits.csv"), ("traffic-lights", "traffic_lights.csv")]:
+    for kind, name in [
+        ("customers", "customers.csv"),
+        ("vehicles", "vehicles.csv"),
+        ("visits", "visits.csv"),
+        ("traffic-lights", "traffic_lights.csv"),
+    ]:
         code, out, err = run(capsys, "--db", db, "import", kind, str(data_dir / name))
         assert code == 0, err
         assert "inserted" in out
@@ -45,13 +50,15 @@ def test_import_then_report(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     assert "customers,4" in lines and "visits,6" in lines and "today,2026-11-23" in lines
 
 
-def test_rejected_rows_exit_non_zero_and_name_lines(capsys: pytest.CaptureFixture[str],
-                                                    tmp_path: Path, data_dir: Path) -> None:
+def test_rejected_rows_exit_non_zero_and_name_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, data_dir: Path
+) -> None:
     db = str(tmp_path / "x.db")
     run(capsys, "--db", db, "import", "customers", str(data_dir / "customers.csv"))
     bad = tmp_path / "bad.csv"
-    bad.write_text("invoice_no,customer_no,date\nA,C1001,2026-01-05\nB,C1001,2026-02-30\n"
-                   "C,NOPE,2026-01-05\n")
+    bad.write_text(
+        "invoice_no,customer_no,date\nA,C1001,2026-01-05\nB,C1001,2026-02-30\nC,NOPE,2026-01-05\n"
+    )
     code, _out, err = run(capsys, "--db", db, "import", "visits", str(bad))
     assert code == 1
     assert "nothing was written" in err
@@ -59,8 +66,9 @@ def test_rejected_rows_exit_non_zero_and_name_lines(capsys: pytest.CaptureFixtur
     assert "Traceback" not in err
 
 
-def test_errors_are_one_sentence_without_traceback(capsys: pytest.CaptureFixture[str],
-                                                   tmp_path: Path) -> None:
+def test_errors_are_one_sentence_without_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"\x00\x01 not sqlite " * 200)
     code, _out, err = run(capsys, "--db", str(garbage), "report", "summary")
@@ -81,9 +89,9 @@ def test_newer_database_is_refused(capsys: pytest.CaptureFixture[str], tmp_path:
     assert f"version {SCHEMA_VERSION + 1}" in err and f"version {SCHEMA_VERSION}" in err
 
 
-def test_unexpected_errors_go_to_the_log(capsys: pytest.CaptureFixture[str],
-                                         monkeypatch: pytest.MonkeyPatch,
-                                         db_path: Path) -> None:
+def test_unexpected_errors_go_to_the_log(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_path: Path
+) -> None:
     import retention_tui.overview as overview
 
     def explode(conn: sqlite3.Connection) -> None:
@@ -96,8 +104,7 @@ def test_unexpected_errors_go_to_the_log(capsys: pytest.CaptureFixture[str],
     assert "Traceback" in log_path.read_text() and "boom" in log_path.read_text()
 
 
-def test_backup_command(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                        db_path: Path) -> None:
+def test_backup_command(capsys: pytest.CaptureFixture[str], tmp_path: Path, db_path: Path) -> None:
     dest = tmp_path / "copy.db"
     code, out, _err = run(capsys, "--db", str(db_path), "backup", str(dest))
     assert code == 0 and "Backed up" in out and dest.exists()
@@ -105,9 +112,13 @@ def test_backup_command(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     assert code == 1 and "--force" in err
 
 
-def test_db_defaults_to_env_then_user_data_dir(capsys: pytest.CaptureFixture[str],
-                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              isolated_user_dirs: Path, data_dir: Path) -> None:
+def test_db_defaults_to_env_then_user_data_dir(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    isolated_user_dirs: Path,
+    data_dir: Path,
+) -> None:
     run(capsys, "import", "customers", str(data_dir / "customers.csv"))
     default = isolated_user_dirs / "data" / "retention-tui" / "retention.db"
     assert default.exists()
@@ -117,8 +128,7 @@ def test_db_defaults_to_env_then_user_data_dir(capsys: pytest.CaptureFixture[str
     assert code == 0 and env_db.exists()
 
 
-def test_demo_builds_once_then_reuses(capsys: pytest.CaptureFixture[str],
-                                      tmp_path: Path) -> None:
+def test_demo_builds_once_then_reuses(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = str(tmp_path / "demo.db")
     code, _out, err = run(capsys, "--db", db, "demo", "--customers", "300", "--no-open")
     assert code == 0 and "300 customers" in err

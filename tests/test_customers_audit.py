@@ -26,28 +26,37 @@ def customer(conn: sqlite3.Connection, data_dir: Path) -> int:
     return found
 
 
-def test_state_changes_leave_an_audit_trail(conn: sqlite3.Connection, customer: int,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_state_changes_leave_an_audit_trail(
+    conn: sqlite3.Connection, customer: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     set_traffic_light(conn, customer, "red", "3 invoices overdue")
     monkeypatch.setenv("RETENTION_TUI_OPERATOR", "anke")
     set_nps(conn, customer, 9)
     set_nps(conn, customer, 4)
     set_recorded_status(conn, customer, "moved away")
     set_recorded_status(conn, customer, "moved away")  # no change, no audit row
-    trail = [(e.operator, e.action, e.old_value, e.new_value)
-             for e in reversed(audit.entries_for_customer(conn, customer))]
+    trail = [
+        (e.operator, e.action, e.old_value, e.new_value)
+        for e in reversed(audit.entries_for_customer(conn, customer))
+    ]
     assert trail == [
         ("tester", "set traffic light", "unknown", "red"),
         ("anke", "set NPS", None, "9"),
         ("anke", "set NPS", "9", "4"),
         ("anke", "set status", None, "moved away"),
     ]
-    assert conn.execute("SELECT traffic_light, nps, recorded_status FROM customers WHERE id = ?",
-                        (customer,)).fetchone() == ("red", 4, "moved away")
-    assert conn.execute("SELECT count(*) FROM nps_scores WHERE customer_id = ?",
-                        (customer,)).fetchone()[0] == 2
+    assert conn.execute(
+        "SELECT traffic_light, nps, recorded_status FROM customers WHERE id = ?", (customer,)
+    ).fetchone() == ("red", 4, "moved away")
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM nps_scores WHERE customer_id = ?", (customer,)
+        ).fetchone()[0]
+        == 2
+    )
     assert conn.execute("SELECT source, operator FROM traffic_light_history").fetchall() == [
-        ("manual", "tester")]
+        ("manual", "tester")
+    ]
 
 
 def test_operator_defaults_to_the_login_name(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,19 +66,22 @@ def test_operator_defaults_to_the_login_name(monkeypatch: pytest.MonkeyPatch) ->
     assert audit.current_operator() == getpass.getuser()
 
 
-@pytest.mark.parametrize(("call", "needle"), [
-    (lambda c, i: set_traffic_light(c, i, "blue", "x"), "not a traffic light"),
-    (lambda c, i: set_traffic_light(c, i, "red", "  "), "reason is required"),
-    (lambda c, i: set_nps(c, i, 11), "0 to 10"),
-    (lambda c, i: set_recorded_status(c, i, "on holiday"), "not a status that can be recorded"),
-    (lambda c, i: set_nps(c, 99999, 5), "does not exist"),
-])
-def test_bad_state_changes_are_refused_and_not_audited(conn: sqlite3.Connection, customer: int,
-                                                       call, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("call", "needle"),
+    [
+        (lambda c, i: set_traffic_light(c, i, "blue", "x"), "not a traffic light"),
+        (lambda c, i: set_traffic_light(c, i, "red", "  "), "reason is required"),
+        (lambda c, i: set_nps(c, i, 11), "0 to 10"),
+        (lambda c, i: set_recorded_status(c, i, "on holiday"), "not a status that can be recorded"),
+        (lambda c, i: set_nps(c, 99999, 5), "does not exist"),
+    ],
+)
+def test_bad_state_changes_are_refused_and_not_audited(
+    conn: sqlite3.Connection, customer: int, call, needle: str
+) -> None:
     with pytest.raises(RetentionError, match=needle):
         call(conn, customer)
-    assert conn.execute("SELECT count(*) FROM audit WHERE entity = 'customers'"
-                        ).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM audit WHERE entity = 'customers'").fetchone()[0] == 0
 
 
 def test_settings_have_defaults_and_changes_are_audited(conn: sqlite3.Connection) -> None:

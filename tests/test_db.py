@@ -16,17 +16,38 @@ from retention_tui.db.schema import MIGRATIONS, user_version
 from retention_tui.errors import DatabaseBusyError, NewerDatabaseError, RetentionError
 
 ENTITY_TABLES = {
-    "customers", "vehicles", "visits", "traffic_light_history", "nps_scores",
-    "campaign_templates", "campaigns", "campaign_members", "calls", "call_claims",
-    "churn_reasons", "churn_reason_aliases", "departures", "tags", "customer_tags",
-    "message_templates", "outbox", "audit", "settings", "saved_views", "contact_blocks",
+    "customers",
+    "vehicles",
+    "visits",
+    "traffic_light_history",
+    "nps_scores",
+    "campaign_templates",
+    "campaigns",
+    "campaign_members",
+    "calls",
+    "call_claims",
+    "churn_reasons",
+    "churn_reason_aliases",
+    "departures",
+    "tags",
+    "customer_tags",
+    "message_templates",
+    "outbox",
+    "audit",
+    "settings",
+    "saved_views",
+    "contact_blocks",
     "import_runs",
 }
 
 
 def tables(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
 
 
 def test_new_database_has_every_entity_and_current_version(conn: sqlite3.Connection) -> None:
@@ -46,8 +67,10 @@ def test_every_migration_step_from_each_earlier_version(tmp_path: Path, start: i
     assert user_version(conn) == start
     if start >= 1:
         with write(conn):
-            conn.execute("INSERT INTO customers (customer_no, name, created_at, updated_at)"
-                         " VALUES ('K1', 'Kept', '2026-01-01', '2026-01-01')")
+            conn.execute(
+                "INSERT INTO customers (customer_no, name, created_at, updated_at)"
+                " VALUES ('K1', 'Kept', '2026-01-01', '2026-01-01')"
+            )
     assert migrate(conn) == SCHEMA_VERSION
     assert user_version(conn) == SCHEMA_VERSION
     if start >= 1:
@@ -123,8 +146,9 @@ def test_full_disk_is_a_clear_message_and_loses_nothing(conn: sqlite3.Connection
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages + 1}")
     with pytest.raises(RetentionError, match="full"), write(conn):
-        conn.executemany("INSERT INTO settings VALUES (?, ?)",
-                         ((f"k{i}", "x" * 2000) for i in range(500)))
+        conn.executemany(
+            "INSERT INTO settings VALUES (?, ?)", ((f"k{i}", "x" * 2000) for i in range(500))
+        )
     assert conn.execute("SELECT key FROM settings").fetchall() == [("kept",)]
 
 
@@ -141,9 +165,15 @@ WRITER = textwrap.dedent("""
 
 
 def test_two_processes_write_at_once_without_locked_errors(db_path: Path) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(db_path), tag, "300"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for tag in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(db_path), tag, "300"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in ("a", "b")
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err

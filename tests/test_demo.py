@@ -15,9 +15,20 @@ from retention_tui.errors import RetentionError
 from retention_tui.facts import refresh_customer_facts
 from retention_tui.reasons import normalize_reason
 
-TABLES = ("customers", "vehicles", "visits", "traffic_light_history", "nps_scores",
-          "churn_reasons", "departures", "campaign_templates", "campaigns", "campaign_members",
-          "calls", "settings")
+TABLES = (
+    "customers",
+    "vehicles",
+    "visits",
+    "traffic_light_history",
+    "nps_scores",
+    "churn_reasons",
+    "departures",
+    "campaign_templates",
+    "campaigns",
+    "campaign_members",
+    "calls",
+    "settings",
+)
 
 
 def digest(path: Path) -> dict[str, str]:
@@ -59,18 +70,28 @@ def test_data_looks_like_a_workshop(demo_db: Path) -> None:
     assert last <= "2026-11-23" and first < "2015-01-01" and first >= "2014-11-01"
     assert 3 <= visits / 1500 <= 12
     assert {r[0] for r in conn.execute("SELECT DISTINCT country FROM customers")} == {
-        "NL", "DE", "IT"}
+        "NL",
+        "DE",
+        "IT",
+    }
     # MOT samples only on MOT visits, and a few of them.
     assert one("SELECT count(*) FROM visits WHERE mot_sample AND NOT mot")[0] == 0
     mots, samples = one("SELECT sum(mot), sum(mot_sample) FROM visits")
     assert 0 < samples < mots * 0.1
     # Passers-by: one visit, a postcode outside the workshop's area.
-    passers = one("SELECT count(*) FROM customers WHERE visit_count = 1 AND country = 'NL'"
-                  " AND substr(postcode, 1, 2) NOT IN ('34', '35', '37', '39')")[0]
+    passers = one(
+        "SELECT count(*) FROM customers WHERE visit_count = 1 AND country = 'NL'"
+        " AND substr(postcode, 1, 2) NOT IN ('34', '35', '37', '39')"
+    )[0]
     assert passers > 10
     # Every departure's customer carries a recorded status.
-    assert one("SELECT count(*) FROM departures d JOIN customers c ON c.id = d.customer_id"
-               " WHERE c.recorded_status IS NULL")[0] == 0
+    assert (
+        one(
+            "SELECT count(*) FROM departures d JOIN customers c ON c.id = d.customer_id"
+            " WHERE c.recorded_status IS NULL"
+        )[0]
+        == 0
+    )
     assert one("SELECT count(*) FROM departures")[0] > 20
     # Near-duplicate reasons exist and are distinct after normalisation.
     labels = [r[0] for r in conn.execute("SELECT label FROM churn_reasons")]
@@ -80,8 +101,12 @@ def test_data_looks_like_a_workshop(demo_db: Path) -> None:
     lights = {r[0] for r in conn.execute("SELECT DISTINCT traffic_light FROM customers")}
     assert lights == {"green", "yellow", "red", "unknown"}
     assert one("SELECT count(*) FROM customers WHERE nps IS NOT NULL")[0] > 100
-    kinds = {r[0] for r in conn.execute("SELECT c.kind FROM campaign_members m JOIN campaigns c"
-                                        " ON c.id = m.campaign_id")}
+    kinds = {
+        r[0]
+        for r in conn.execute(
+            "SELECT c.kind FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id"
+        )
+    }
     assert kinds == {"retention", "caring"}
     assert one("SELECT count(DISTINCT vin) = count(*) FROM vehicles")[0] == 1
     conn.close()

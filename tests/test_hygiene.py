@@ -13,17 +13,23 @@ import pytest
 import retention_tui
 
 CORE = [
-    *sorted(f"retention_tui.{m.name}" for m in pkgutil.iter_modules(retention_tui.__path__)
-            if m.name not in ("tui", "__main__")),
-    "retention_tui.db", "retention_tui.db.schema", "retention_tui.db.connection",
+    *sorted(
+        f"retention_tui.{m.name}"
+        for m in pkgutil.iter_modules(retention_tui.__path__)
+        if m.name not in ("tui", "__main__")
+    ),
+    "retention_tui.db",
+    "retention_tui.db.schema",
+    "retention_tui.db.connection",
 ]
 
 
 @pytest.mark.parametrize("module", CORE)
 def test_core_module_does_not_import_textual(module: str) -> None:
     code = f"import sys, {module}; print('textual' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False"
 
 

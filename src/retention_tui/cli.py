@@ -89,10 +89,20 @@ def open_app(path: Path) -> None:
 
 
 @cli.command()
-@click.option("--customers", type=click.IntRange(1, 5_000_000), default=20_000, show_default=True,
-              help=_("How many customers to make."))
-@click.option("--seed", type=int, default=1, show_default=True,
-              help=_("Random seed: the same seed gives the same data."))
+@click.option(
+    "--customers",
+    type=click.IntRange(1, 5_000_000),
+    default=20_000,
+    show_default=True,
+    help=_("How many customers to make."),
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help=_("Random seed: the same seed gives the same data."),
+)
 @click.option("--no-open", is_flag=True, help=_("Build the database but do not open the app."))
 @click.option("--force", is_flag=True, help=_("Rebuild even if the demo database is up to date."))
 @click.pass_obj
@@ -105,16 +115,33 @@ def demo(obj: Context, customers: int, seed: int, no_open: bool, force: bool) ->
     if force or not demo_data.is_current_demo(path, customers=customers, seed=seed):
         interactive = sys.stderr.isatty()
         if interactive:
-            click.echo(_("Building a demo database with {n:,} customers in {path} ...")
-                       .format(n=customers, path=path), err=True)
+            click.echo(
+                _("Building a demo database with {n:,} customers in {path} ...").format(
+                    n=customers, path=path
+                ),
+                err=True,
+            )
         summary = demo_data.build_demo(path, customers=customers, seed=seed)
-        click.echo(_("Demo database {path}: {customers:,} customers, {vehicles:,} vehicles, "
-                     "{visits:,} visits ({seconds:.1f} s).").format(
-                         path=path, customers=summary.customers, vehicles=summary.vehicles,
-                         visits=summary.visits, seconds=summary.seconds), err=True)
+        click.echo(
+            _(
+                "Demo database {path}: {customers:,} customers, {vehicles:,} vehicles, "
+                "{visits:,} visits ({seconds:.1f} s)."
+            ).format(
+                path=path,
+                customers=summary.customers,
+                vehicles=summary.vehicles,
+                visits=summary.visits,
+                seconds=summary.seconds,
+            ),
+            err=True,
+        )
     else:
-        click.echo(_("Using the demo database {path} (same size, seed and day; --force "
-                     "rebuilds it).").format(path=path), err=True)
+        click.echo(
+            _(
+                "Using the demo database {path} (same size, seed and day; --force rebuilds it)."
+            ).format(path=path),
+            err=True,
+        )
     if not no_open:
         open_app(path)
 
@@ -129,24 +156,45 @@ IMPORT_KINDS = ["customers", "vehicles", "visits", "traffic-lights"]
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--encoding", help=_("The file's encoding, e.g. cp1252 (default: UTF-8)."))
 @click.option("--delimiter", help=_("Column separator: ',' ';' 'tab' or '|' (default: sniffed)."))
-@click.option("--date-format", metavar="FORMAT",
-              help=_("strptime format of the dates, e.g. %d-%m-%Y (default: YYYY-MM-DD)."))
+@click.option(
+    "--date-format",
+    metavar="FORMAT",
+    help=_("strptime format of the dates, e.g. %d-%m-%Y (default: YYYY-MM-DD)."),
+)
 @click.option("--decimal", type=click.Choice([".", ","]), help=_("Decimal mark of amounts."))
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help=_("TOML file that maps another DMS's columns and format."))
-@click.option("--skip-bad-rows", is_flag=True,
-              help=_("Write the good rows and report the bad ones (default: all or nothing)."))
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=_("TOML file that maps another DMS's columns and format."),
+)
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help=_("Write the good rows and report the bad ones (default: all or nothing)."),
+)
 @click.pass_obj
-def import_(obj: Context, kind: str, file: Path, encoding: str | None, delimiter: str | None,
-            date_format: str | None, decimal: str | None, mapping: Path | None,
-            skip_bad_rows: bool) -> None:
+def import_(
+    obj: Context,
+    kind: str,
+    file: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    date_format: str | None,
+    decimal: str | None,
+    mapping: Path | None,
+    skip_bad_rows: bool,
+) -> None:
     """Import a CSV export from the dealer system (KIND: customers, vehicles, visits,
     traffic-lights). All or nothing unless --skip-bad-rows; every rejected row is named."""
     from . import importer
 
     options = importer.ImportOptions.build(
-        encoding=encoding, delimiter=delimiter, date_format=date_format, decimal=decimal,
-        mapping=mapping, skip_bad_rows=skip_bad_rows,
+        encoding=encoding,
+        delimiter=delimiter,
+        date_format=date_format,
+        decimal=decimal,
+        mapping=mapping,
+        skip_bad_rows=skip_bad_rows,
     )
     conn = obj.open()
     try:
@@ -183,8 +231,9 @@ def report() -> None:
 
 
 @report.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
 @click.pass_obj
 def summary(obj: Context, fmt: str) -> None:
     """The database at a glance: customers, vehicles, visits, date range."""
@@ -231,8 +280,11 @@ def backup(obj: Context, dest: Path, force: bool) -> None:
     from .backup import backup_database
 
     pages = backup_database(obj.db_path, dest, overwrite=force)
-    click.echo(_("Backed up {src} to {dest} ({pages:,} pages).")
-               .format(src=obj.db_path, dest=dest, pages=pages))
+    click.echo(
+        _("Backed up {src} to {dest} ({pages:,} pages).").format(
+            src=obj.db_path, dest=dest, pages=pages
+        )
+    )
 
 
 # -- entry point ----------------------------------------------------------------------------
@@ -276,8 +328,13 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:
         where = _log_exception()
         detail = _(" Details are in {path}.").format(path=where) if where else ""
-        click.echo(_("Error: something unexpected went wrong ({kind}: {error}).").format(
-            kind=type(error).__name__, error=error) + detail, err=True)
+        click.echo(
+            _("Error: something unexpected went wrong ({kind}: {error}).").format(
+                kind=type(error).__name__, error=error
+            )
+            + detail,
+            err=True,
+        )
         sys.exit(1)
 
 

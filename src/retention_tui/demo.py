@@ -30,95 +30,310 @@ OPERATOR = "demo"
 HOME_POSTCODE_PREFIXES = ["34", "35", "37", "39"]
 CHUNK = 20_000
 
-ADVISORS = ["Anke de Boer", "Bernd Krüger", "Chiara Rossi", "Daan Visser", "Eva Smit",
-            "Frank Meijer"]
+ADVISORS = [
+    "Anke de Boer",
+    "Bernd Krüger",
+    "Chiara Rossi",
+    "Daan Visser",
+    "Eva Smit",
+    "Frank Meijer",
+]
 
 FIRST_NAMES = {
-    "NL": ["Jan", "Kees", "Pieter", "Sanne", "Lotte", "Daan", "Emma", "Bram", "Femke", "Joost",
-           "Maarten", "Anouk", "Ruud", "Ingrid", "Wouter", "Marieke", "Thijs", "Noor", "Henk",
-           "Els", "Sven", "Lieke", "Gerrit", "Annelies"],
-    "DE": ["Jürgen", "Klaus", "Sabine", "Stefan", "Ute", "Michael", "Katrin", "Thomas", "Jörg",
-           "Monika", "Andreas", "Birgit", "Matthias", "Heike", "Uwe", "Petra"],
-    "IT": ["Giulia", "Marco", "Francesca", "Luca", "Chiara", "Alessandro", "Giovanni", "Elena",
-           "Matteo", "Sara", "Davide", "Paola", "Roberto", "Federica"],
+    "NL": [
+        "Jan",
+        "Kees",
+        "Pieter",
+        "Sanne",
+        "Lotte",
+        "Daan",
+        "Emma",
+        "Bram",
+        "Femke",
+        "Joost",
+        "Maarten",
+        "Anouk",
+        "Ruud",
+        "Ingrid",
+        "Wouter",
+        "Marieke",
+        "Thijs",
+        "Noor",
+        "Henk",
+        "Els",
+        "Sven",
+        "Lieke",
+        "Gerrit",
+        "Annelies",
+    ],
+    "DE": [
+        "Jürgen",
+        "Klaus",
+        "Sabine",
+        "Stefan",
+        "Ute",
+        "Michael",
+        "Katrin",
+        "Thomas",
+        "Jörg",
+        "Monika",
+        "Andreas",
+        "Birgit",
+        "Matthias",
+        "Heike",
+        "Uwe",
+        "Petra",
+    ],
+    "IT": [
+        "Giulia",
+        "Marco",
+        "Francesca",
+        "Luca",
+        "Chiara",
+        "Alessandro",
+        "Giovanni",
+        "Elena",
+        "Matteo",
+        "Sara",
+        "Davide",
+        "Paola",
+        "Roberto",
+        "Federica",
+    ],
 }
 LAST_NAMES = {
-    "NL": ["de Vries", "Jansen", "van den Berg", "Bakker", "Visser", "Smit", "Meijer",
-           "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Dijk",
-           "Dekker", "van Leeuwen", "Brouwer", "de Wit", "Dijkstra", "van der Linden",
-           "Kok", "Jacobs", "van Vliet", "Willems", "Verhoeven"],
-    "DE": ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
-           "Schulz", "Hoffmann", "Koch", "Richter", "Krüger", "Wolf", "Schröder", "Neumann",
-           "Schwarz", "Weiß"],
-    "IT": ["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
-           "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Costa", "Giordano"],
+    "NL": [
+        "de Vries",
+        "Jansen",
+        "van den Berg",
+        "Bakker",
+        "Visser",
+        "Smit",
+        "Meijer",
+        "de Boer",
+        "Mulder",
+        "de Groot",
+        "Bos",
+        "Vos",
+        "Peters",
+        "Hendriks",
+        "van Dijk",
+        "Dekker",
+        "van Leeuwen",
+        "Brouwer",
+        "de Wit",
+        "Dijkstra",
+        "van der Linden",
+        "Kok",
+        "Jacobs",
+        "van Vliet",
+        "Willems",
+        "Verhoeven",
+    ],
+    "DE": [
+        "Müller",
+        "Schmidt",
+        "Schneider",
+        "Fischer",
+        "Weber",
+        "Meyer",
+        "Wagner",
+        "Becker",
+        "Schulz",
+        "Hoffmann",
+        "Koch",
+        "Richter",
+        "Krüger",
+        "Wolf",
+        "Schröder",
+        "Neumann",
+        "Schwarz",
+        "Weiß",
+    ],
+    "IT": [
+        "Rossi",
+        "Russo",
+        "Ferrari",
+        "Esposito",
+        "Bianchi",
+        "Romano",
+        "Colombo",
+        "Ricci",
+        "Marino",
+        "Greco",
+        "Bruno",
+        "Gallo",
+        "Conti",
+        "De Luca",
+        "Costa",
+        "Giordano",
+    ],
 }
 STREETS = {
-    "NL": ["Oudegracht", "Biltstraat", "Amsterdamsestraatweg", "Vleutenseweg", "Kanaalweg",
-           "Nachtegaalstraat", "Burgemeester Reigerstraat", "Twijnstraat", "Lange Nieuwstraat",
-           "Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsweg", "Julianalaan"],
-    "DE": ["Hauptstraße", "Bahnhofstraße", "Gartenstraße", "Schulstraße", "Lindenstraße",
-           "Kirchweg", "Am Markt", "Bergstraße", "Waldweg"],
-    "IT": ["Via Roma", "Via Garibaldi", "Corso Vittorio Emanuele", "Via Mazzini",
-           "Via Dante", "Piazza della Repubblica", "Via Verdi", "Viale Europa"],
+    "NL": [
+        "Oudegracht",
+        "Biltstraat",
+        "Amsterdamsestraatweg",
+        "Vleutenseweg",
+        "Kanaalweg",
+        "Nachtegaalstraat",
+        "Burgemeester Reigerstraat",
+        "Twijnstraat",
+        "Lange Nieuwstraat",
+        "Kerkstraat",
+        "Dorpsstraat",
+        "Molenweg",
+        "Stationsweg",
+        "Julianalaan",
+    ],
+    "DE": [
+        "Hauptstraße",
+        "Bahnhofstraße",
+        "Gartenstraße",
+        "Schulstraße",
+        "Lindenstraße",
+        "Kirchweg",
+        "Am Markt",
+        "Bergstraße",
+        "Waldweg",
+    ],
+    "IT": [
+        "Via Roma",
+        "Via Garibaldi",
+        "Corso Vittorio Emanuele",
+        "Via Mazzini",
+        "Via Dante",
+        "Piazza della Repubblica",
+        "Via Verdi",
+        "Viale Europa",
+    ],
 }
 # (city, postcode prefix) per country; Dutch ones near Utrecht are the workshop's own area.
 CITIES = {
-    "NL": [("Utrecht", "35"), ("Utrecht", "35"), ("Utrecht", "35"), ("Nieuwegein", "34"),
-           ("Houten", "39"), ("Zeist", "37"), ("Bilthoven", "37"), ("Maarssen", "36"),
-           ("Amersfoort", "38"), ("Amsterdam", "10"), ("Rotterdam", "30"), ("Groningen", "97")],
-    "DE": [("Berlin", "10"), ("Köln", "50"), ("Düsseldorf", "40"), ("Kleve", "47"),
-           ("Münster", "48"), ("Emmerich", "46")],
-    "IT": [("Milano", "20"), ("Torino", "10"), ("Roma", "00"), ("Bologna", "40"),
-           ("Verona", "37")],
+    "NL": [
+        ("Utrecht", "35"),
+        ("Utrecht", "35"),
+        ("Utrecht", "35"),
+        ("Nieuwegein", "34"),
+        ("Houten", "39"),
+        ("Zeist", "37"),
+        ("Bilthoven", "37"),
+        ("Maarssen", "36"),
+        ("Amersfoort", "38"),
+        ("Amsterdam", "10"),
+        ("Rotterdam", "30"),
+        ("Groningen", "97"),
+    ],
+    "DE": [
+        ("Berlin", "10"),
+        ("Köln", "50"),
+        ("Düsseldorf", "40"),
+        ("Kleve", "47"),
+        ("Münster", "48"),
+        ("Emmerich", "46"),
+    ],
+    "IT": [("Milano", "20"), ("Torino", "10"), ("Roma", "00"), ("Bologna", "40"), ("Verona", "37")],
 }
-EMAIL_DOMAINS = {"NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl"],
-                 "DE": ["web.de", "gmx.de", "t-online.de", "gmail.com"],
-                 "IT": ["libero.it", "gmail.com", "tiscali.it"]}
+EMAIL_DOMAINS = {
+    "NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl"],
+    "DE": ["web.de", "gmx.de", "t-online.de", "gmail.com"],
+    "IT": ["libero.it", "gmail.com", "tiscali.it"],
+}
 
 # (brand, series, model, motorcycle, weight)
 VEHICLES = [
-    ("Volkswagen", "Golf", "Golf 1.5 TSI", False, 10), ("Volkswagen", "Polo", "Polo 1.0 TSI",
-     False, 8), ("Volkswagen", "Passat", "Passat Variant 2.0 TDI", False, 5),
-    ("Opel", "Corsa", "Corsa 1.2", False, 7), ("Opel", "Astra", "Astra Sports Tourer 1.4", False,
-     5), ("BMW", "3 Series", "320d Touring", False, 4), ("BMW", "1 Series", "118i", False, 3),
-    ("Fiat", "Panda", "Panda 1.2 Easy", False, 5), ("Fiat", "500", "500 1.0 Hybrid", False, 5),
-    ("Toyota", "Yaris", "Yaris 1.5 Hybrid", False, 7), ("Toyota", "Corolla",
-     "Corolla Touring Sports 1.8 Hybrid", False, 4), ("Renault", "Clio", "Clio TCe 90", False, 6),
-    ("Ford", "Focus", "Focus 1.0 EcoBoost", False, 6), ("Ford", "Fiesta", "Fiesta 1.1", False, 4),
-    ("Peugeot", "208", "208 PureTech 100", False, 5), ("Škoda", "Octavia",
-     "Octavia Combi 1.5 TSI", False, 5), ("Kia", "Picanto", "Picanto 1.0", False, 3),
-    ("Mercedes-Benz", "A-Class", "A 180", False, 3), ("Volvo", "V60", "V60 B4", False, 2),
+    ("Volkswagen", "Golf", "Golf 1.5 TSI", False, 10),
+    ("Volkswagen", "Polo", "Polo 1.0 TSI", False, 8),
+    ("Volkswagen", "Passat", "Passat Variant 2.0 TDI", False, 5),
+    ("Opel", "Corsa", "Corsa 1.2", False, 7),
+    ("Opel", "Astra", "Astra Sports Tourer 1.4", False, 5),
+    ("BMW", "3 Series", "320d Touring", False, 4),
+    ("BMW", "1 Series", "118i", False, 3),
+    ("Fiat", "Panda", "Panda 1.2 Easy", False, 5),
+    ("Fiat", "500", "500 1.0 Hybrid", False, 5),
+    ("Toyota", "Yaris", "Yaris 1.5 Hybrid", False, 7),
+    ("Toyota", "Corolla", "Corolla Touring Sports 1.8 Hybrid", False, 4),
+    ("Renault", "Clio", "Clio TCe 90", False, 6),
+    ("Ford", "Focus", "Focus 1.0 EcoBoost", False, 6),
+    ("Ford", "Fiesta", "Fiesta 1.1", False, 4),
+    ("Peugeot", "208", "208 PureTech 100", False, 5),
+    ("Škoda", "Octavia", "Octavia Combi 1.5 TSI", False, 5),
+    ("Kia", "Picanto", "Picanto 1.0", False, 3),
+    ("Mercedes-Benz", "A-Class", "A 180", False, 3),
+    ("Volvo", "V60", "V60 B4", False, 2),
     ("BMW Motorrad", "R 1250 GS", "R 1250 GS Adventure", True, 2),
-    ("Ducati", "Monster", "Monster 937", True, 1), ("Honda", "CB500", "CB500F", True, 1),
-    ("Yamaha", "MT-07", "MT-07", True, 1), ("Kawasaki", "Z650", "Z650", True, 1),
+    ("Ducati", "Monster", "Monster 937", True, 1),
+    ("Honda", "CB500", "CB500F", True, 1),
+    ("Yamaha", "MT-07", "MT-07", True, 1),
+    ("Kawasaki", "Z650", "Z650", True, 1),
 ]
 VEHICLE_WEIGHTS = [v[4] for v in VEHICLES]
 # World manufacturer identifiers: the first three characters of a VIN.
-WMI = {"Volkswagen": "WVW", "Opel": "W0L", "BMW": "WBA", "Fiat": "ZFA", "Toyota": "JTD",
-       "Renault": "VF1", "Ford": "WF0", "Peugeot": "VF3", "Škoda": "TMB", "Kia": "KNA",
-       "Mercedes-Benz": "WDD", "Volvo": "YV1", "BMW Motorrad": "WB1", "Ducati": "ZDM",
-       "Honda": "JH2", "Yamaha": "JYA", "Kawasaki": "JKA"}
+WMI = {
+    "Volkswagen": "WVW",
+    "Opel": "W0L",
+    "BMW": "WBA",
+    "Fiat": "ZFA",
+    "Toyota": "JTD",
+    "Renault": "VF1",
+    "Ford": "WF0",
+    "Peugeot": "VF3",
+    "Škoda": "TMB",
+    "Kia": "KNA",
+    "Mercedes-Benz": "WDD",
+    "Volvo": "YV1",
+    "BMW Motorrad": "WB1",
+    "Ducati": "ZDM",
+    "Honda": "JH2",
+    "Yamaha": "JYA",
+    "Kawasaki": "JKA",
+}
 
 REASONS = [
-    "Too expensive", "Moved away", "Vehicle sold", "Bought a new car at the dealer",
-    "Unhappy with the repair", "Waiting time too long", "Went to an independent garage",
-    "Company car / lease", "Stopped driving", "Opening hours do not suit",
-    "Not satisfied with the advice", "Deceased",
+    "Too expensive",
+    "Moved away",
+    "Vehicle sold",
+    "Bought a new car at the dealer",
+    "Unhappy with the repair",
+    "Waiting time too long",
+    "Went to an independent garage",
+    "Company car / lease",
+    "Stopped driving",
+    "Opening hours do not suit",
+    "Not satisfied with the advice",
+    "Deceased",
 ]
 # Variants that slipped through before the reason list learned: the clean-up has work to do.
-REASON_VARIANTS = ["too expensiv", "Prices too high", "moved house", "Sold the car",
-                   "waiting time to long"]
+REASON_VARIANTS = [
+    "too expensiv",
+    "Prices too high",
+    "moved house",
+    "Sold the car",
+    "waiting time to long",
+]
 REASON_WEIGHTS = [18, 10, 12, 8, 6, 7, 9, 5, 3, 2, 3, 1, 3, 3, 2, 2, 1]
-LIGHT_REASONS = {"yellow": ["1 invoice overdue", "open complaint", "reminder sent"],
-                 "red": ["2 invoices overdue", "collection agency", "payment refused",
-                         "dispute about repair"]}
-CALL_OUTCOMES = ["reached", "no answer", "voicemail", "callback", "not interested",
-                 "appointment booked"]
+LIGHT_REASONS = {
+    "yellow": ["1 invoice overdue", "open complaint", "reminder sent"],
+    "red": ["2 invoices overdue", "collection agency", "payment refused", "dispute about repair"],
+}
+CALL_OUTCOMES = [
+    "reached",
+    "no answer",
+    "voicemail",
+    "callback",
+    "not interested",
+    "appointment booked",
+]
 
 # habit: (share, months between visits, jitter)
-HABITS = [("regular", 45, 12), ("twice a year", 10, 6), ("low mileage", 15, 24),
-          ("drifter", 19, 12), ("returner", 6, 12), ("passer-by", 5, 0)]
+HABITS = [
+    ("regular", 45, 12),
+    ("twice a year", 10, 6),
+    ("low mileage", 15, 24),
+    ("drifter", 19, 12),
+    ("returner", 6, 12),
+    ("passer-by", 5, 0),
+]
 
 
 @dataclass(frozen=True)
@@ -142,14 +357,21 @@ class _Rows:
 def _plate(rng: random.Random, country: str, city: str) -> str:
     letters = "BDFGHJKLNPRSTVXZ"
     if country == "NL":
-        return (f"{rng.randrange(10, 99)}-{''.join(rng.choices(letters, k=3))}-"
-                f"{rng.randrange(1, 9)}")
+        return f"{rng.randrange(10, 99)}-{''.join(rng.choices(letters, k=3))}-{rng.randrange(1, 9)}"
     if country == "DE":
-        area = {"Berlin": "B", "Köln": "K", "Düsseldorf": "D", "Kleve": "KLE", "Münster": "MS",
-                "Emmerich": "KLE"}.get(city, "B")
+        area = {
+            "Berlin": "B",
+            "Köln": "K",
+            "Düsseldorf": "D",
+            "Kleve": "KLE",
+            "Münster": "MS",
+            "Emmerich": "KLE",
+        }.get(city, "B")
         return f"{area}-{''.join(rng.choices(letters, k=2))} {rng.randrange(1, 9999)}"
-    return (f"{''.join(rng.choices(letters, k=2))}{rng.randrange(100, 999)}"
-            f"{''.join(rng.choices(letters, k=2))}")
+    return (
+        f"{''.join(rng.choices(letters, k=2))}{rng.randrange(100, 999)}"
+        f"{''.join(rng.choices(letters, k=2))}"
+    )
 
 
 def _postcode(rng: random.Random, country: str, prefix: str) -> str:
@@ -199,23 +421,40 @@ class _Generator:
                 city, prefix = ("Groningen", "97") if rng.random() < 0.5 else ("Maastricht", "62")
             elif habit != "passer-by" and country == "NL" and rng.random() < 0.8:
                 city, prefix = CITIES["NL"][rng.randrange(7)]
-            email = (f"{_ascii(first)}.{_ascii(last)}{rng.randrange(1, 99)}@"
-                     f"{rng.choice(EMAIL_DOMAINS[country])}" if rng.random() < 0.7 else None)
+            email = (
+                f"{_ascii(first)}.{_ascii(last)}{rng.randrange(1, 99)}@"
+                f"{rng.choice(EMAIL_DOMAINS[country])}"
+                if rng.random() < 0.7
+                else None
+            )
             advisor = rng.choice(ADVISORS)
             consent_email = 1 if email and rng.random() < 0.6 else 0
-            rows.customers.append((
-                cid, f"K{cid:07d}", f"{first} {last}", _phone(rng, country) if rng.random() < 0.3
-                else None, _phone(rng, country) if rng.random() < 0.9 else None, email,
-                f"{rng.choice(STREETS[country])} {rng.randrange(1, 180)}",
-                _postcode(rng, country, prefix), city, country, advisor,
-                1 if rng.random() < 0.95 else 0, consent_email,
-                1 if rng.random() < 0.45 else 0, self.stamp, self.stamp,
-            ))
+            rows.customers.append(
+                (
+                    cid,
+                    f"K{cid:07d}",
+                    f"{first} {last}",
+                    _phone(rng, country) if rng.random() < 0.3 else None,
+                    _phone(rng, country) if rng.random() < 0.9 else None,
+                    email,
+                    f"{rng.choice(STREETS[country])} {rng.randrange(1, 180)}",
+                    _postcode(rng, country, prefix),
+                    city,
+                    country,
+                    advisor,
+                    1 if rng.random() < 0.95 else 0,
+                    consent_email,
+                    1 if rng.random() < 0.45 else 0,
+                    self.stamp,
+                    self.stamp,
+                )
+            )
             self._vehicles_and_visits(rows, cid, country, city, habit, advisor)
         return rows
 
-    def _vehicles_and_visits(self, rows: _Rows, cid: int, country: str, city: str, habit: str,
-                             advisor: str) -> None:
+    def _vehicles_and_visits(
+        self, rows: _Rows, cid: int, country: str, city: str, habit: str, advisor: str
+    ) -> None:
         rng = self.rng
         span = self.today_ord - self.start_ord
         # About a third were customers already when the history starts; the rest join over time.
@@ -232,13 +471,30 @@ class _Generator:
             year = dt.date.fromordinal(first_visit).year - rng.randrange(0, 9)
             plate = _plate(rng, country, city)
             vin = f"{WMI.get(brand, 'XXX')}{self.vin:014d}"
-            rows.vehicles.append((self.vehicle_id, cid, plate,
-                                  "".join(ch for ch in plate.upper() if ch.isalnum()), vin,
-                                  brand, series, model, year, self.stamp, self.stamp))
+            rows.vehicles.append(
+                (
+                    self.vehicle_id,
+                    cid,
+                    plate,
+                    "".join(ch for ch in plate.upper() if ch.isalnum()),
+                    vin,
+                    brand,
+                    series,
+                    model,
+                    year,
+                    self.stamp,
+                    self.stamp,
+                )
+            )
             km = rng.randrange(8, 20) if moto else rng.randrange(20, 60)  # km per day
             vehicles.append((self.vehicle_id, year, km))
-        months = {"regular": 12, "twice a year": 6, "low mileage": 24, "drifter": 12,
-                  "returner": 12}.get(habit, 0)
+        months = {
+            "regular": 12,
+            "twice a year": 6,
+            "low mileage": 24,
+            "drifter": 12,
+            "returner": 12,
+        }.get(habit, 0)
         end = self.today_ord
         if habit == "drifter":
             end = first_visit + int((self.today_ord - first_visit) * rng.uniform(0.2, 0.95))
@@ -254,12 +510,12 @@ class _Generator:
             if gap_from and gap_from <= day < gap_to:
                 day = gap_to
                 continue
-            vid, year, km = main if len(vehicles) == 1 or rng.random() < 0.8 else \
-                rng.choice(vehicles)
+            vid, year, km = (
+                main if len(vehicles) == 1 or rng.random() < 0.8 else rng.choice(vehicles)
+            )
             date = dt.date.fromordinal(day)
             mot = 0
-            if (date.year - year >= 4 and day - last_mot.get(vid, 0) >= 330
-                    and rng.random() < 0.85):
+            if date.year - year >= 4 and day - last_mot.get(vid, 0) >= 330 and rng.random() < 0.85:
                 mot = 1
                 last_mot[vid] = day
             amount = rng.uniform(95, 480) + (rng.uniform(40, 140) if mot else 0)
@@ -268,12 +524,21 @@ class _Generator:
             self.invoice += 1
             visit_advisor = advisor if rng.random() < 0.75 else rng.choice(ADVISORS)
             plate = rows.vehicles[vid - rows.vehicles[0][0]][2] if rows.vehicles else None
-            rows.visits.append((
-                self.invoice, f"F{date.year}-{self.invoice:08d}", cid, vid, plate,
-                date.isoformat(), round(amount, 2), visit_advisor,
-                max(5, (day - dt.date(year, 6, 1).toordinal()) * km + rng.randrange(0, 900)),
-                mot, 1 if mot and rng.random() < 0.025 else 0,
-            ))
+            rows.visits.append(
+                (
+                    self.invoice,
+                    f"F{date.year}-{self.invoice:08d}",
+                    cid,
+                    vid,
+                    plate,
+                    date.isoformat(),
+                    round(amount, 2),
+                    visit_advisor,
+                    max(5, (day - dt.date(year, 6, 1).toordinal()) * km + rng.randrange(0, 900)),
+                    mot,
+                    1 if mot and rng.random() < 0.025 else 0,
+                )
+            )
             last = day
             if not months:
                 break
@@ -282,19 +547,32 @@ class _Generator:
             month = dt.date.fromordinal(min(day, self.today_ord)).month
             if month in (7, 8, 12, 1) and rng.random() < 0.5:
                 day += 45  # the summer and Christmas lull
-        rows.lapsed.append((cid, self.today_ord - last, dt.date.fromordinal(last).isoformat(),
-                            habit == "passer-by"))
+        rows.lapsed.append(
+            (
+                cid,
+                self.today_ord - last,
+                dt.date.fromordinal(last).isoformat(),
+                habit == "passer-by",
+            )
+        )
 
 
-def _after_visits(conn: sqlite3.Connection, rng: random.Random, today: dt.date,
-                  lapsed: list[tuple[int, int, str, bool]], stamp: str) -> None:
+def _after_visits(
+    conn: sqlite3.Connection,
+    rng: random.Random,
+    today: dt.date,
+    lapsed: list[tuple[int, int, str, bool]],
+    stamp: str,
+) -> None:
     """Badges, NPS, departures with reasons, campaigns and calls."""
     customer_count = len(lapsed)
     reason_ids = []
     for rid, label in enumerate(REASONS + REASON_VARIANTS, 1):
-        conn.execute("INSERT INTO churn_reasons (id, label, normalized, created_by, created_at)"
-                     " VALUES (?, ?, ?, ?, ?)", (rid, label, normalize_reason(label), OPERATOR,
-                                                 stamp))
+        conn.execute(
+            "INSERT INTO churn_reasons (id, label, normalized, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (rid, label, normalize_reason(label), OPERATOR, stamp),
+        )
         reason_ids.append(rid)
     lights, history, nps, departures, statuses = [], [], [], [], []
     for cid, days_away, last, passer in lapsed:
@@ -311,71 +589,151 @@ def _after_visits(conn: sqlite3.Connection, rng: random.Random, today: dt.date,
             nps.append((cid, score, OPERATOR, f"{on} 10:00:00", on))
         if days_away > 400 and rng.random() < 0.3:
             reason_id = rng.choices(reason_ids, REASON_WEIGHTS)[0]
-            departed = (dt.date.fromisoformat(last) + dt.timedelta(days=rng.randrange(380, 700)))
+            departed = dt.date.fromisoformat(last) + dt.timedelta(days=rng.randrange(380, 700))
             departed = min(departed, today)
-            departures.append((cid, departed.isoformat(), reason_id,
-                               None if rng.random() < 0.7 else "said so on the phone",
-                               OPERATOR, stamp))
-            status = {2: "moved away", 3: "vehicle sold", 12: "deceased", 15: "moved away",
-                      16: "vehicle sold"}.get(reason_id, "confirmed lost")
+            departures.append(
+                (
+                    cid,
+                    departed.isoformat(),
+                    reason_id,
+                    None if rng.random() < 0.7 else "said so on the phone",
+                    OPERATOR,
+                    stamp,
+                )
+            )
+            status = {
+                2: "moved away",
+                3: "vehicle sold",
+                12: "deceased",
+                15: "moved away",
+                16: "vehicle sold",
+            }.get(reason_id, "confirmed lost")
             statuses.append((status, departed.isoformat(), cid))
         elif passer and days_away > 200 and rng.random() < 0.3:
             statuses.append(("not our customer", today.isoformat(), cid))
-    conn.executemany("UPDATE customers SET traffic_light = ?, traffic_light_reason = ?,"
-                     " traffic_light_on = ? WHERE id = ?", lights)
-    conn.executemany("INSERT INTO traffic_light_history (customer_id, light, reason, assessed_on,"
-                     " source, operator, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)", history)
-    conn.executemany("INSERT INTO nps_scores (customer_id, score, operator, recorded_at)"
-                     " VALUES (?, ?, ?, ?)", [row[:4] for row in nps])
-    conn.executemany("UPDATE customers SET nps = ?, nps_on = ? WHERE id = ?",
-                     [(score, on, cid) for cid, score, _o, _r, on in nps])
-    conn.executemany("INSERT INTO departures (customer_id, departed_on, reason_id, note,"
-                     " operator, recorded_at) VALUES (?, ?, ?, ?, ?, ?)", departures)
-    conn.executemany("UPDATE customers SET recorded_status = ?, recorded_status_on = ?"
-                     " WHERE id = ?", statuses)
+    conn.executemany(
+        "UPDATE customers SET traffic_light = ?, traffic_light_reason = ?,"
+        " traffic_light_on = ? WHERE id = ?",
+        lights,
+    )
+    conn.executemany(
+        "INSERT INTO traffic_light_history (customer_id, light, reason, assessed_on,"
+        " source, operator, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        history,
+    )
+    conn.executemany(
+        "INSERT INTO nps_scores (customer_id, score, operator, recorded_at) VALUES (?, ?, ?, ?)",
+        [row[:4] for row in nps],
+    )
+    conn.executemany(
+        "UPDATE customers SET nps = ?, nps_on = ? WHERE id = ?",
+        [(score, on, cid) for cid, score, _o, _r, on in nps],
+    )
+    conn.executemany(
+        "INSERT INTO departures (customer_id, departed_on, reason_id, note,"
+        " operator, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+        departures,
+    )
+    conn.executemany(
+        "UPDATE customers SET recorded_status = ?, recorded_status_on = ? WHERE id = ?", statuses
+    )
     _campaigns(conn, rng, today, lapsed, stamp, customer_count)
 
 
-def _campaigns(conn: sqlite3.Connection, rng: random.Random, today: dt.date,
-               lapsed: list[tuple[int, int, str, bool]], stamp: str, customers: int) -> None:
+def _campaigns(
+    conn: sqlite3.Connection,
+    rng: random.Random,
+    today: dt.date,
+    lapsed: list[tuple[int, int, str, bool]],
+    stamp: str,
+    customers: int,
+) -> None:
     conn.executemany(
         "INSERT INTO campaign_templates (id, name, kind, offer, script, duration_days,"
-        " cooldown_days, max_attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-            (1, "We miss you", "retention", "15% off the next service",
-             "Hello {name}, this is {advisor} from the workshop. We last saw your {vehicle} on "
-             "{last_visit}, {months_away} months ago. May we book your next service?", 60, 7, 3),
-            (2, "Thank you, loyal customer", "caring", "Free winter check",
-             "Hello {name}, thank you for trusting us with your {vehicle}. We would like to "
-             "offer you a free winter check.", 45, 10, 2),
-            (3, "MOT reminder", "caring", "MOT with free wash",
-             "Hello {name}, the MOT of your {vehicle} is due soon.", 30, 7, 2)])
+        " cooldown_days, max_attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                1,
+                "We miss you",
+                "retention",
+                "15% off the next service",
+                "Hello {name}, this is {advisor} from the workshop. We last saw your {vehicle} on "
+                "{last_visit}, {months_away} months ago. May we book your next service?",
+                60,
+                7,
+                3,
+            ),
+            (
+                2,
+                "Thank you, loyal customer",
+                "caring",
+                "Free winter check",
+                "Hello {name}, thank you for trusting us with your {vehicle}. We would like to "
+                "offer you a free winter check.",
+                45,
+                10,
+                2,
+            ),
+            (
+                3,
+                "MOT reminder",
+                "caring",
+                "MOT with free wash",
+                "Hello {name}, the MOT of your {vehicle} is due soon.",
+                30,
+                7,
+                2,
+            ),
+        ],
+    )
     start = (today - dt.timedelta(days=20)).isoformat()
     end = (today + dt.timedelta(days=40)).isoformat()
     conn.executemany(
         "INSERT INTO campaigns (id, name, kind, template_id, offer, script, starts_on, ends_on,"
         " cooldown_days, max_attempts, created_by, created_at) SELECT ?, ?, kind, id, offer,"
         " script, ?, ?, cooldown_days, max_attempts, ?, ? FROM campaign_templates WHERE id = ?",
-        [(1, f"Win back {today.year}", start, end, OPERATOR, stamp, 1),
-         (2, f"Winter check {today.year}", start, end, OPERATOR, stamp, 2)])
+        [
+            (1, f"Win back {today.year}", start, end, OPERATOR, stamp, 1),
+            (2, f"Winter check {today.year}", start, end, OPERATOR, stamp, 2),
+        ],
+    )
     size = max(10, min(600, customers // 30))
     win_back = [cid for cid, days, _l, passer in lapsed if 200 < days < 600 and not passer]
     caring = [cid for cid, days, _l, _p in lapsed if days < 200]
     members = [(1, cid) for cid in rng.sample(win_back, min(size, len(win_back)))]
     members += [(2, cid) for cid in rng.sample(caring, min(size, len(caring)))]
-    conn.executemany("INSERT INTO campaign_members (campaign_id, customer_id, source, added_by,"
-                     " added_at) VALUES (?, ?, 'demo', ?, ?)",
-                     [(c, cid, OPERATOR, stamp) for c, cid in members])
+    conn.executemany(
+        "INSERT INTO campaign_members (campaign_id, customer_id, source, added_by,"
+        " added_at) VALUES (?, ?, 'demo', ?, ?)",
+        [(c, cid, OPERATOR, stamp) for c, cid in members],
+    )
     calls = []
     for campaign, cid in members[: len(members) * 2 // 3]:
         outcome = rng.choices(CALL_OUTCOMES, (30, 25, 12, 10, 10, 13))[0]
-        when = dt.datetime.combine(today - dt.timedelta(days=rng.randrange(0, 19)),
-                                   dt.time(9 + rng.randrange(0, 8), rng.randrange(0, 60)))
-        callback = ((when + dt.timedelta(days=rng.randrange(1, 10))).isoformat(sep=" ")
-                    if outcome == "callback" else None)
-        calls.append((cid, campaign, rng.choice(ADVISORS).split()[0].lower(),
-                       when.isoformat(sep=" "), outcome, callback))
-    conn.executemany("INSERT INTO calls (customer_id, campaign_id, operator, called_at, outcome,"
-                     " callback_at) VALUES (?, ?, ?, ?, ?, ?)", sorted(calls, key=lambda c: c[3]))
+        when = dt.datetime.combine(
+            today - dt.timedelta(days=rng.randrange(0, 19)),
+            dt.time(9 + rng.randrange(0, 8), rng.randrange(0, 60)),
+        )
+        callback = (
+            (when + dt.timedelta(days=rng.randrange(1, 10))).isoformat(sep=" ")
+            if outcome == "callback"
+            else None
+        )
+        calls.append(
+            (
+                cid,
+                campaign,
+                rng.choice(ADVISORS).split()[0].lower(),
+                when.isoformat(sep=" "),
+                outcome,
+                callback,
+            )
+        )
+    conn.executemany(
+        "INSERT INTO calls (customer_id, campaign_id, operator, called_at, outcome,"
+        " callback_at) VALUES (?, ?, ?, ?, ?, ?)",
+        sorted(calls, key=lambda c: c[3]),
+    )
 
 
 def _chunks(total: int) -> Iterator[tuple[int, int]]:
@@ -389,11 +747,12 @@ def _kind_of_file(path: Path) -> str:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if "settings" in tables and conn.execute(
-                    "SELECT 1 FROM settings WHERE key = 'demo'").fetchone():
+            if (
+                "settings" in tables
+                and conn.execute("SELECT 1 FROM settings WHERE key = 'demo'").fetchone()
+            ):
                 return "demo"
-            if "customers" in tables and conn.execute(
-                    "SELECT 1 FROM customers LIMIT 1").fetchone():
+            if "customers" in tables and conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone():
                 return "real"
             return "empty"
         finally:
@@ -421,8 +780,12 @@ def is_current_demo(path: Path, *, customers: int, seed: int) -> bool:
     """Whether ``path`` is a demo built with these parameters today (so it can be reused)."""
     if not path.exists():
         return False
-    wanted = {"customers": customers, "seed": seed, "today": clock.today().isoformat(),
-              "version": SCHEMA_VERSION}
+    wanted = {
+        "customers": customers,
+        "seed": seed,
+        "today": clock.today().isoformat(),
+        "version": SCHEMA_VERSION,
+    }
     return demo_parameters(path) == wanted
 
 
@@ -433,11 +796,19 @@ def build_demo(path: Path, *, customers: int = 20_000, seed: int = 1) -> DemoSum
     if path.exists():
         kind = _kind_of_file(path)
         if kind == "real":
-            raise RetentionError(_("{path} holds real customer data; the demo will not overwrite "
-                                   "it. Choose another file with --db.").format(path=path))
+            raise RetentionError(
+                _(
+                    "{path} holds real customer data; the demo will not overwrite "
+                    "it. Choose another file with --db."
+                ).format(path=path)
+            )
         if kind == "unreadable" and path.stat().st_size > 0:
-            raise RetentionError(_("{path} is not a database; the demo will not overwrite it. "
-                                   "Choose another file with --db.").format(path=path))
+            raise RetentionError(
+                _(
+                    "{path} is not a database; the demo will not overwrite it. "
+                    "Choose another file with --db."
+                ).format(path=path)
+            )
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     today = clock.today()
@@ -445,36 +816,62 @@ def build_demo(path: Path, *, customers: int = 20_000, seed: int = 1) -> DemoSum
     conn = open_database(path)
     try:
         lapsed: list[tuple[int, int, str, bool]] = []
-        with write(conn), bulk_load(conn, "visits", 10**9), \
-                bulk_load(conn, "vehicles", 10**9), bulk_load(conn, "customers", 10**9):
+        with (
+            write(conn),
+            bulk_load(conn, "visits", 10**9),
+            bulk_load(conn, "vehicles", 10**9),
+            bulk_load(conn, "customers", 10**9),
+        ):
             for first_id, count in _chunks(customers):
                 rows = gen.customers(first_id, count)
                 conn.executemany(
                     "INSERT INTO customers (id, customer_no, name, phone, mobile, email, street,"
                     " postcode, city, country, advisor, consent_phone, consent_email,"
                     " consent_sms, created_at, updated_at) VALUES"
-                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.customers)
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows.customers,
+                )
                 conn.executemany(
                     "INSERT INTO vehicles (id, customer_id, plate, plate_key, vin, brand, series,"
                     " model, year, created_at, updated_at) VALUES"
-                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.vehicles)
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows.vehicles,
+                )
                 conn.executemany(
                     "INSERT INTO visits (id, invoice_no, customer_id, vehicle_id, plate, date,"
                     " amount, advisor, mileage, mot, mot_sample) VALUES"
-                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.visits)
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows.visits,
+                )
                 lapsed.extend(rows.lapsed)
         with write(conn):
             refresh_customer_facts(conn)
             _after_visits(conn, gen.rng, today, lapsed, gen.stamp)
-            conn.execute("INSERT INTO settings (key, value) VALUES ('home_postcode_prefixes', ?)",
-                         (json.dumps(HOME_POSTCODE_PREFIXES),))
-            conn.execute("INSERT INTO settings (key, value) VALUES ('workshop_name', ?)",
-                         (json.dumps("Garage Demo, Utrecht"),))
-            conn.execute("INSERT INTO settings (key, value) VALUES ('demo', ?)", (json.dumps(
-                {"customers": customers, "seed": seed, "today": today.isoformat(),
-                 "version": SCHEMA_VERSION}),))
-        counts = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("customers", "vehicles", "visits")]
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('home_postcode_prefixes', ?)",
+                (json.dumps(HOME_POSTCODE_PREFIXES),),
+            )
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('workshop_name', ?)",
+                (json.dumps("Garage Demo, Utrecht"),),
+            )
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('demo', ?)",
+                (
+                    json.dumps(
+                        {
+                            "customers": customers,
+                            "seed": seed,
+                            "today": today.isoformat(),
+                            "version": SCHEMA_VERSION,
+                        }
+                    ),
+                ),
+            )
+        counts = [
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("customers", "vehicles", "visits")
+        ]
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()

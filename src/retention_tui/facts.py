@@ -88,8 +88,9 @@ def refresh_customer_facts(
     Call inside the write transaction that changed the visits or vehicles. Returns how many
     customers were refreshed.
     """
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_AFFECTED.split('.')[1]} "
-                 "(id INTEGER PRIMARY KEY)")
+    conn.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_AFFECTED.split('.')[1]} (id INTEGER PRIMARY KEY)"
+    )
     conn.execute(f"DELETE FROM {_AFFECTED}")
     if customer_ids is None:
         conn.execute(f"INSERT INTO {_AFFECTED} (id) SELECT id FROM customers")

@@ -38,11 +38,30 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "y", "j", "ja", "si", "sì", "jā", 
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "nee", "nein", "nē", "f", "onwaar"})
 
 LIGHTS = {
-    "green": "green", "groen": "green", "grün": "green", "grun": "green", "verde": "green",
-    "zaļš": "green", "绿": "green", "绿灯": "green",
-    "yellow": "yellow", "amber": "yellow", "orange": "yellow", "geel": "yellow", "oranje": "yellow",
-    "gelb": "yellow", "giallo": "yellow", "dzeltens": "yellow", "黄": "yellow", "黄灯": "yellow",
-    "red": "red", "rood": "red", "rot": "red", "rosso": "red", "sarkans": "red", "红": "red",
+    "green": "green",
+    "groen": "green",
+    "grün": "green",
+    "grun": "green",
+    "verde": "green",
+    "zaļš": "green",
+    "绿": "green",
+    "绿灯": "green",
+    "yellow": "yellow",
+    "amber": "yellow",
+    "orange": "yellow",
+    "geel": "yellow",
+    "oranje": "yellow",
+    "gelb": "yellow",
+    "giallo": "yellow",
+    "dzeltens": "yellow",
+    "黄": "yellow",
+    "黄灯": "yellow",
+    "red": "red",
+    "rood": "red",
+    "rot": "red",
+    "rosso": "red",
+    "sarkans": "red",
+    "红": "red",
     "红灯": "red",
 }
 
@@ -59,22 +78,45 @@ class Column:
 
 SPECS: dict[str, tuple[Column, ...]] = {
     "customers": (
-        Column("customer_no", True), Column("name", True), Column("phone"), Column("mobile"),
-        Column("email"), Column("street"), Column("postcode"), Column("city"),
-        Column("country"), Column("advisor"), Column("consent_phone"),
-        Column("consent_email"), Column("consent_sms"),
+        Column("customer_no", True),
+        Column("name", True),
+        Column("phone"),
+        Column("mobile"),
+        Column("email"),
+        Column("street"),
+        Column("postcode"),
+        Column("city"),
+        Column("country"),
+        Column("advisor"),
+        Column("consent_phone"),
+        Column("consent_email"),
+        Column("consent_sms"),
     ),
     "vehicles": (
-        Column("customer_no", True), Column("plate", True), Column("vin"), Column("brand"),
-        Column("series"), Column("model"), Column("year"),
+        Column("customer_no", True),
+        Column("plate", True),
+        Column("vin"),
+        Column("brand"),
+        Column("series"),
+        Column("model"),
+        Column("year"),
     ),
     "visits": (
-        Column("invoice_no", True), Column("customer_no", True), Column("date", True),
-        Column("plate"), Column("amount"), Column("advisor"), Column("mileage"), Column("mot"),
+        Column("invoice_no", True),
+        Column("customer_no", True),
+        Column("date", True),
+        Column("plate"),
+        Column("amount"),
+        Column("advisor"),
+        Column("mileage"),
+        Column("mot"),
         Column("mot_sample"),
     ),
     "traffic-lights": (
-        Column("customer_no", True), Column("light", True), Column("reason"), Column("date"),
+        Column("customer_no", True),
+        Column("light", True),
+        Column("reason"),
+        Column("date"),
     ),
 }
 
@@ -131,8 +173,9 @@ class ImportOptions:
         if self.delimiter is not None:
             if self.delimiter not in DELIMITERS:
                 raise RetentionError(
-                    _("The delimiter must be one of , ; tab or |, not '{value}'.")
-                    .format(value=self.delimiter)
+                    _("The delimiter must be one of , ; tab or |, not '{value}'.").format(
+                        value=self.delimiter
+                    )
                 )
             self.delimiter = DELIMITERS[self.delimiter]
         if self.decimal not in (".", ","):
@@ -146,8 +189,9 @@ class ImportOptions:
                 codecs.lookup(self.encoding)
             except LookupError:
                 raise RetentionError(
-                    _("Unknown encoding '{value}' (try utf-8, cp1252 or latin-1).")
-                    .format(value=self.encoding)
+                    _("Unknown encoding '{value}' (try utf-8, cp1252 or latin-1).").format(
+                        value=self.encoding
+                    )
                 ) from None
         if self.date_format:
             probe = dt.date(2024, 12, 31)
@@ -158,8 +202,10 @@ class ImportOptions:
                 ok = False
             if not ok:
                 raise RetentionError(
-                    _("The date format '{value}' cannot read a full date; use strptime codes "
-                      "such as %d-%m-%Y.").format(value=self.date_format)
+                    _(
+                        "The date format '{value}' cannot read a full date; use strptime codes "
+                        "such as %d-%m-%Y."
+                    ).format(value=self.date_format)
                 )
 
 
@@ -180,7 +226,8 @@ def read_mapping(path: Path) -> ImportOptions:
     if unknown:
         raise RetentionError(
             _("The mapping file {path} has unknown keys: {keys} (known: {known}).").format(
-                path=path, keys=", ".join(unknown), known=", ".join(sorted(known)))
+                path=path, keys=", ".join(unknown), known=", ".join(sorted(known))
+            )
         )
     columns = data.get("columns", {})
     if not isinstance(columns, dict) or not all(
@@ -233,24 +280,40 @@ class ImportResult:
         """The summary printed by the command line, one sentence per line."""
         lines: list[str] = []
         if self.unknown_columns:
-            lines.append(_("Ignored unknown columns: {names}.").format(
-                names=", ".join(self.unknown_columns)))
+            lines.append(
+                _("Ignored unknown columns: {names}.").format(names=", ".join(self.unknown_columns))
+            )
         if self.rejected and not self.written:
-            lines.append(ngettext(
-                "{file}: {n} row rejected; nothing was written.",
-                "{file}: {n} rows rejected; nothing was written.",
-                len(self.rejected)).format(file=self.file, n=len(self.rejected)))
+            lines.append(
+                ngettext(
+                    "{file}: {n} row rejected; nothing was written.",
+                    "{file}: {n} rows rejected; nothing was written.",
+                    len(self.rejected),
+                ).format(file=self.file, n=len(self.rejected))
+            )
         elif self.rejected:
-            lines.append(ngettext(
-                "{file}: {n} row rejected and skipped:",
-                "{file}: {n} rows rejected and skipped:",
-                len(self.rejected)).format(file=self.file, n=len(self.rejected)))
+            lines.append(
+                ngettext(
+                    "{file}: {n} row rejected and skipped:",
+                    "{file}: {n} rows rejected and skipped:",
+                    len(self.rejected),
+                ).format(file=self.file, n=len(self.rejected))
+            )
         lines.extend(str(row) for row in self.rejected)
         if self.written:
-            lines.append(_("Imported {kind} from {file}: {inserted:,} inserted, {updated:,} "
-                           "updated, {unchanged:,} unchanged ({seconds:.1f} s).").format(
-                kind=self.kind, file=self.file, inserted=self.inserted, updated=self.updated,
-                unchanged=self.unchanged, seconds=self.seconds))
+            lines.append(
+                _(
+                    "Imported {kind} from {file}: {inserted:,} inserted, {updated:,} "
+                    "updated, {unchanged:,} unchanged ({seconds:.1f} s)."
+                ).format(
+                    kind=self.kind,
+                    file=self.file,
+                    inserted=self.inserted,
+                    updated=self.updated,
+                    unchanged=self.unchanged,
+                    seconds=self.seconds,
+                )
+            )
         return lines
 
 
@@ -259,8 +322,12 @@ class _RowError(Exception):
 
 
 def _width_error(fields: int, width: int) -> _RowError:
-    return _RowError(_("the row has {n} fields, the header has {width} (a delimiter inside an "
-                       "unquoted value?).").format(n=fields, width=width))
+    return _RowError(
+        _(
+            "the row has {n} fields, the header has {width} (a delimiter inside an "
+            "unquoted value?)."
+        ).format(n=fields, width=width)
+    )
 
 
 # -- reading the file -----------------------------------------------------------------------
@@ -277,17 +344,24 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
         line = raw.count(b"\n", 0, error.start) + 1
         if encoding:
             raise RetentionError(
-                _("{path} cannot be read as {codec}: line {line} has the byte 0x{byte:02x}. "
-                  "Check the file's encoding.").format(
-                    path=path, codec=encoding, line=line, byte=raw[error.start])
+                _(
+                    "{path} cannot be read as {codec}: line {line} has the byte 0x{byte:02x}. "
+                    "Check the file's encoding."
+                ).format(path=path, codec=encoding, line=line, byte=raw[error.start])
             ) from None
         guess = _guess_encoding(raw)
-        hint = (_(" It looks like {guess}: run the import again with --encoding {guess}.")
-                .format(guess=guess) if guess else
-                _(" Give its encoding with --encoding (for example cp1252)."))
+        hint = (
+            _(" It looks like {guess}: run the import again with --encoding {guess}.").format(
+                guess=guess
+            )
+            if guess
+            else _(" Give its encoding with --encoding (for example cp1252).")
+        )
         raise RetentionError(
             _("{path} is not UTF-8: line {line} has the byte 0x{byte:02x}.").format(
-                path=path, line=line, byte=raw[error.start]) + hint
+                path=path, line=line, byte=raw[error.start]
+            )
+            + hint
         ) from None
     if encoding and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         text = text.removeprefix("\ufeff")
@@ -329,7 +403,8 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         except csv.Error as error:
             raise RetentionError(
                 _("The file is not valid CSV near line {line}: {error}.").format(
-                    line=reader.line_num, error=error)
+                    line=reader.line_num, error=error
+                )
             ) from None
         start = last + 1
         last = reader.line_num
@@ -363,11 +438,13 @@ class CellParsers:
             shown = fmt or "YYYY-MM-DD"
             raise _RowError(
                 _("{column} '{value}' is not a valid date (expected {format}).").format(
-                    column=column, value=value, format=shown)
+                    column=column, value=value, format=shown
+                )
             ) from None
         if parsed.year < 1900:
-            raise _RowError(_("{column} '{value}' lies before 1900.").format(
-                column=column, value=value))
+            raise _RowError(
+                _("{column} '{value}' lies before 1900.").format(column=column, value=value)
+            )
         self._dates[value] = parsed
         return parsed
 
@@ -381,17 +458,23 @@ class CellParsers:
         try:
             return _grouped_number(value, self.options.decimal)
         except ValueError:
-            hint = (_(" (decimal commas need --decimal ,)")
-                    if self.options.decimal == "." and re.fullmatch(r"-?\d+,\d{1,2}", value)
-                    else "")
-            raise _RowError(_("{column} '{value}' is not a number.").format(
-                column=column, value=value) + hint) from None
+            hint = (
+                _(" (decimal commas need --decimal ,)")
+                if self.options.decimal == "." and re.fullmatch(r"-?\d+,\d{1,2}", value)
+                else ""
+            )
+            raise _RowError(
+                _("{column} '{value}' is not a number.").format(column=column, value=value) + hint
+            ) from None
 
     def whole(self, value: str, column: str, low: int, high: int) -> int:
         number = self.number(value, column)
         if number != int(number) or not low <= number <= high:
-            raise _RowError(_("{column} '{value}' must be a whole number from {low} to {high}.")
-                            .format(column=column, value=value, low=low, high=high))
+            raise _RowError(
+                _("{column} '{value}' must be a whole number from {low} to {high}.").format(
+                    column=column, value=value, low=low, high=high
+                )
+            )
         return int(number)
 
     @staticmethod
@@ -401,8 +484,11 @@ class CellParsers:
             return 1
         if folded in FALSE_WORDS:
             return 0
-        raise _RowError(_("{column} '{value}' is not yes or no (use 1/0, yes/no, ja/nee, ...).")
-                        .format(column=column, value=value))
+        raise _RowError(
+            _("{column} '{value}' is not yes or no (use 1/0, yes/no, ja/nee, ...).").format(
+                column=column, value=value
+            )
+        )
 
 
 def _comma_number(value: str) -> float:
@@ -440,18 +526,19 @@ def plate_key(plate: str) -> str:
 
 @dataclass
 class _Parsed:
-    header: dict[str, int]          # canonical name -> position in the record
+    header: dict[str, int]  # canonical name -> position in the record
     unknown: list[str]
     rows: list[tuple[int, list[str]]]
-    width: int                      # fields in the header
+    width: int  # fields in the header
 
 
 def _read(path: Path, kind: str, options: ImportOptions) -> _Parsed:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise RetentionError(_("Cannot read {path}: {error}").format(
-            path=path, error=error.strerror)) from None
+        raise RetentionError(
+            _("Cannot read {path}: {error}").format(path=path, error=error.strerror)
+        ) from None
     text = _decode(raw, path, options.encoding)
     first_line = text.split("\n", 1)[0]
     delimiter = options.delimiter or _sniff_delimiter(first_line)
@@ -459,16 +546,20 @@ def _read(path: Path, kind: str, options: ImportOptions) -> _Parsed:
     try:
         _start, header_cells = next(records)
     except StopIteration:
-        raise RetentionError(_("{path} is empty: there is no header row.").format(
-            path=path)) from None
+        raise RetentionError(
+            _("{path} is empty: there is no header row.").format(path=path)
+        ) from None
     names = [cell.strip().casefold() for cell in header_cells]
     renamed = {v.strip().casefold(): k for k, v in options.columns.items()}
     names = [renamed.get(name, name) for name in names]
     seen: set[str] = set()
     for name in names:
         if name and name in seen:
-            raise RetentionError(_("{path}: the column '{name}' appears twice in the header.")
-                                 .format(path=path, name=name))
+            raise RetentionError(
+                _("{path}: the column '{name}' appears twice in the header.").format(
+                    path=path, name=name
+                )
+            )
         seen.add(name)
     spec = SPECS[kind]
     known = {c.name for c in spec}
@@ -477,16 +568,22 @@ def _read(path: Path, kind: str, options: ImportOptions) -> _Parsed:
     if missing:
         found = ", ".join(cell.strip() for cell in header_cells) or _("(nothing)")
         raise RetentionError(
-            ngettext("{path}: the required column {names} is missing (the header has: {found}); "
-                     "nothing was written.",
-                     "{path}: the required columns {names} are missing (the header has: "
-                     "{found}); nothing was written.", len(missing)).format(
-                path=path, names=", ".join(missing), found=found)
+            ngettext(
+                "{path}: the required column {names} is missing (the header has: {found}); "
+                "nothing was written.",
+                "{path}: the required columns {names} are missing (the header has: "
+                "{found}); nothing was written.",
+                len(missing),
+            ).format(path=path, names=", ".join(missing), found=found)
         )
-    unknown = [cell.strip() for cell, name in zip(header_cells, names, strict=True)
-               if name and name not in known]
-    rows = [(line, cells) for line, cells in records
-            if cells and (len(cells) > 1 or cells[0].strip())]
+    unknown = [
+        cell.strip()
+        for cell, name in zip(header_cells, names, strict=True)
+        if name and name not in known
+    ]
+    rows = [
+        (line, cells) for line, cells in records if cells and (len(cells) > 1 or cells[0].strip())
+    ]
     if not rows:
         raise RetentionError(
             _("{path} has a header but no rows; nothing to import.").format(path=path)
@@ -508,8 +605,11 @@ def import_file(
     missing required column); bad rows come back in ``ImportResult.rejected``.
     """
     if kind not in SPECS:
-        raise RetentionError(_("Unknown import kind '{kind}' (one of: {kinds}).").format(
-            kind=kind, kinds=", ".join(KINDS)))
+        raise RetentionError(
+            _("Unknown import kind '{kind}' (one of: {kinds}).").format(
+                kind=kind, kinds=", ".join(KINDS)
+            )
+        )
     options = options or ImportOptions()
     # Millions of small lists and tuples would trigger the cyclic garbage collector over and
     # over (none of them form cycles); pausing it more than halves the time of a big file.
@@ -522,13 +622,19 @@ def import_file(
             gc.enable()
 
 
-def _import_file(conn: sqlite3.Connection, kind: str, path: Path, options: ImportOptions,
-                 progress: ProgressFactory | None) -> ImportResult:
+def _import_file(
+    conn: sqlite3.Connection,
+    kind: str,
+    path: Path,
+    options: ImportOptions,
+    progress: ProgressFactory | None,
+) -> ImportResult:
     started = time.perf_counter()
     started_at = clock.now().isoformat(sep=" ")
     parsed = _read(path, kind, options)
-    result = ImportResult(kind=kind, file=path, rows=len(parsed.rows),
-                          unknown_columns=parsed.unknown)
+    result = ImportResult(
+        kind=kind, file=path, rows=len(parsed.rows), unknown_columns=parsed.unknown
+    )
     importer = _IMPORTERS[kind](conn, parsed, CellParsers(options, clock.today()))
     bar = progress(len(parsed.rows), _("Checking")) if progress else None
     try:
@@ -548,15 +654,33 @@ def _import_file(conn: sqlite3.Connection, kind: str, path: Path, options: Impor
             if importer.affected_customers:
                 refresh_customer_facts(conn, importer.affected_customers)
             result.written = True
-            audit.record(conn, f"import {kind}", "import_runs", new={
-                "file": str(path), "inserted": result.inserted, "updated": result.updated,
-                "unchanged": result.unchanged, "rejected": len(result.rejected)})
+            audit.record(
+                conn,
+                f"import {kind}",
+                "import_runs",
+                new={
+                    "file": str(path),
+                    "inserted": result.inserted,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                    "rejected": len(result.rejected),
+                },
+            )
             conn.execute(
                 "INSERT INTO import_runs (kind, file, inserted, updated, unchanged, rejected,"
                 " operator, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (kind, str(path), result.inserted, result.updated, result.unchanged,
-                 len(result.rejected), audit.current_operator(), started_at,
-                 clock.now().isoformat(sep=" ")))
+                (
+                    kind,
+                    str(path),
+                    result.inserted,
+                    result.updated,
+                    result.unchanged,
+                    len(result.rejected),
+                    audit.current_operator(),
+                    started_at,
+                    clock.now().isoformat(sep=" "),
+                ),
+            )
         if writing:
             writing.update(1)
     finally:
@@ -595,8 +719,11 @@ class _KindImporter:
                 key, row = self.check_row(cells)
                 first = seen.get(key)
                 if first is not None:
-                    raise _RowError(_("{key} appears again (first on line {first}).").format(
-                        key=self.describe_key(key), first=first))
+                    raise _RowError(
+                        _("{key} appears again (first on line {first}).").format(
+                            key=self.describe_key(key), first=first
+                        )
+                    )
                 seen[key] = line
                 staged.append(row)
             except _RowError as error:
@@ -617,15 +744,19 @@ class _KindImporter:
     def customer_id(self, customer_no: str) -> int:
         found = self.customer_ids.get(customer_no)
         if found is None:
-            raise _RowError(_("customer_no '{value}' is not a known customer (import the "
-                              "customers first).").format(value=customer_no))
+            raise _RowError(
+                _(
+                    "customer_no '{value}' is not a known customer (import the customers first)."
+                ).format(value=customer_no)
+            )
         return found
 
     @property
     def customer_ids(self) -> dict[str, int]:
         if not hasattr(self, "_customer_ids"):
             self._customer_ids: dict[str, int] = dict(
-                self.conn.execute("SELECT customer_no, id FROM customers"))
+                self.conn.execute("SELECT customer_no, id FROM customers")
+            )
         return self._customer_ids
 
     def describe_key(self, key: Any) -> str:
@@ -651,8 +782,17 @@ class _KindImporter:
 
 class _Customers(_KindImporter):
     table = "customers"
-    FIELDS = ("name", "phone", "mobile", "email", "street", "postcode", "city", "country",
-              "advisor")
+    FIELDS = (
+        "name",
+        "phone",
+        "mobile",
+        "email",
+        "street",
+        "postcode",
+        "city",
+        "country",
+        "advisor",
+    )
     CONSENTS = ("consent_phone", "consent_email", "consent_sms")
 
     def describe_key(self, key: Any) -> str:
@@ -678,10 +818,14 @@ class _Customers(_KindImporter):
             [f"c.{f} IS NOT s.{f}" for f in fields]
             + [f"(s.{c} IS NOT NULL AND c.{c} IS NOT s.{c})" for c in consents]
         )
-        inserted = self.count("SELECT count(*) FROM temp.stage s WHERE NOT EXISTS "
-                              "(SELECT 1 FROM customers c WHERE c.customer_no = s.customer_no)")
-        updated = self.count("SELECT count(*) FROM temp.stage s JOIN customers c "
-                             f"USING (customer_no) WHERE {differs}")
+        inserted = self.count(
+            "SELECT count(*) FROM temp.stage s WHERE NOT EXISTS "
+            "(SELECT 1 FROM customers c WHERE c.customer_no = s.customer_no)"
+        )
+        updated = self.count(
+            "SELECT count(*) FROM temp.stage s JOIN customers c "
+            f"USING (customer_no) WHERE {differs}"
+        )
         now = clock.now().isoformat(sep=" ")
         defaults = {"consent_phone": 1, "consent_email": 0, "consent_sms": 0}
         self.conn.execute(
@@ -695,7 +839,8 @@ class _Customers(_KindImporter):
         )
         if updated:
             sets = [f"{f} = s.{f}" for f in fields] + [
-                f"{c} = coalesce(s.{c}, customers.{c})" for c in consents]
+                f"{c} = coalesce(s.{c}, customers.{c})" for c in consents
+            ]
             where = differs.replace("c.", "customers.")
             self.conn.execute(
                 f"UPDATE customers SET {', '.join(sets)}, updated_at = ? "
@@ -743,45 +888,79 @@ class _Vehicles(_KindImporter):
         if vin:
             vin = vin.upper().replace(" ", "")
         year_text = self.cell(cells, "year")
-        year = (self.parse.whole(year_text, "year", 1885, self.parse.today.year + 1)
-                if year_text else None)
-        row = (self._existing(key, vin, customer_id), customer_id, plate, key, vin,
-               self.optional(cells, "brand"), self.optional(cells, "series"),
-               self.optional(cells, "model"), year)
+        year = (
+            self.parse.whole(year_text, "year", 1885, self.parse.today.year + 1)
+            if year_text
+            else None
+        )
+        row = (
+            self._existing(key, vin, customer_id),
+            customer_id,
+            plate,
+            key,
+            vin,
+            self.optional(cells, "brand"),
+            self.optional(cells, "series"),
+            self.optional(cells, "model"),
+            year,
+        )
         return ("vin", vin) if vin else ("plate", key), row
 
     def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
         self.stage(("id", "customer_id", "plate", "plate_key", "vin", *self.FIELDS), rows)
         fields = ["customer_id", "plate", "plate_key", "vin"] + [
-            f for f in self.FIELDS if f in self.present]
-        differs = " OR ".join(f"v.{f} IS NOT s.{f}" for f in fields
-                              if f != "vin" or "vin" in self.present)
+            f for f in self.FIELDS if f in self.present
+        ]
+        differs = " OR ".join(
+            f"v.{f} IS NOT s.{f}" for f in fields if f != "vin" or "vin" in self.present
+        )
         inserted = self.count("SELECT count(*) FROM temp.stage WHERE id IS NULL")
         updated = self.count(
-            f"SELECT count(*) FROM temp.stage s JOIN vehicles v ON v.id = s.id WHERE {differs}")
-        affected = [r[0] for r in self.conn.execute(
-            "SELECT s.customer_id FROM temp.stage s UNION "
-            "SELECT v.customer_id FROM temp.stage s JOIN vehicles v ON v.id = s.id")]
+            f"SELECT count(*) FROM temp.stage s JOIN vehicles v ON v.id = s.id WHERE {differs}"
+        )
+        affected = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT s.customer_id FROM temp.stage s UNION "
+                "SELECT v.customer_id FROM temp.stage s JOIN vehicles v ON v.id = s.id"
+            )
+        ]
         now = clock.now().isoformat(sep=" ")
         self.conn.execute(
             "INSERT INTO vehicles (customer_id, plate, plate_key, vin, brand, series, model, year,"
             " created_at, updated_at) SELECT customer_id, plate, plate_key, vin, brand, series,"
-            " model, year, ?, ? FROM temp.stage WHERE id IS NULL", (now, now))
+            " model, year, ?, ? FROM temp.stage WHERE id IS NULL",
+            (now, now),
+        )
         if updated:
-            sets = ", ".join(f"{f} = coalesce(s.{f}, vehicles.{f})" if f == "vin"
-                             else f"{f} = s.{f}" for f in fields)
+            sets = ", ".join(
+                f"{f} = coalesce(s.{f}, vehicles.{f})" if f == "vin" else f"{f} = s.{f}"
+                for f in fields
+            )
             where = differs.replace("v.", "vehicles.")
             self.conn.execute(
                 f"UPDATE vehicles SET {sets}, updated_at = ? FROM temp.stage s "
-                f"WHERE vehicles.id = s.id AND ({where})", (now,))
+                f"WHERE vehicles.id = s.id AND ({where})",
+                (now,),
+            )
         self.affected_customers.update(affected)
         return inserted, updated, len(rows) - inserted - updated
 
 
 class _Visits(_KindImporter):
     table = "visits"
-    COLUMNS = ("invoice_no", "customer_id", "vehicle_id", "plate", "date", "amount", "advisor",
-               "mileage", "mot", "mot_sample")
+    COLUMNS = (
+        "invoice_no",
+        "customer_id",
+        "vehicle_id",
+        "plate",
+        "date",
+        "amount",
+        "advisor",
+        "mileage",
+        "mot",
+        "mot_sample",
+    )
 
     def __init__(self, conn: sqlite3.Connection, parsed: _Parsed, parse: CellParsers) -> None:
         super().__init__(conn, parsed, parse)
@@ -815,8 +994,9 @@ class _Visits(_KindImporter):
         h = self.parsed.header
         i_invoice, i_customer, i_date = h["invoice_no"], h["customer_no"], h["date"]
         i_plate, i_amount, i_advisor, i_mileage, i_mot, i_sample = (
-            h.get(name, -1) for name in
-            ("plate", "amount", "advisor", "mileage", "mot", "mot_sample"))
+            h.get(name, -1)
+            for name in ("plate", "amount", "advisor", "mileage", "mot", "mot_sample")
+        )
         width = self.parsed.width
         customers = self.customer_ids
         parse = self.parse
@@ -844,8 +1024,11 @@ class _Visits(_KindImporter):
                         raise _RowError(_("{column} is empty.").format(column="date"))
                     iso = parse.date(date_text, "date").isoformat()
                     if iso > today:
-                        raise _RowError(_("date {value} lies after today ({today}).").format(
-                            value=date_text, today=today))
+                        raise _RowError(
+                            _("date {value} lies after today ({today}).").format(
+                                value=date_text, today=today
+                            )
+                        )
                     iso_of[date_text] = iso
                 customer_no = cells[i_customer].strip()
                 customer_id = customers.get(customer_no)
@@ -880,15 +1063,27 @@ class _Visits(_KindImporter):
                     mot = 1  # a sample check is always of an MOT
                 first = seen.get(invoice_no)
                 if first is not None:
-                    raise _RowError(_("{key} appears again (first on line {first}).").format(
-                        key=self.describe_key(invoice_no), first=first))
+                    raise _RowError(
+                        _("{key} appears again (first on line {first}).").format(
+                            key=self.describe_key(invoice_no), first=first
+                        )
+                    )
                 seen[invoice_no] = line
                 advisor = cells[i_advisor].strip() if i_advisor >= 0 else ""
-                append((
-                    invoice_no, customer_id,
-                    self.vehicle_id(customer_id, plate) if plate else None,  # type: ignore[arg-type]
-                    plate or None, iso, amount, advisor or None, mileage, mot, sample,
-                ))
+                append(
+                    (
+                        invoice_no,
+                        customer_id,
+                        self.vehicle_id(customer_id, plate) if plate else None,  # type: ignore[arg-type]
+                        plate or None,
+                        iso,
+                        amount,
+                        advisor or None,
+                        mileage,
+                        mot,
+                        sample,
+                    )
+                )
             except _RowError as error:
                 rejected.append(RejectedRow(line, str(error)))
         if bar:
@@ -898,41 +1093,55 @@ class _Visits(_KindImporter):
     def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
         optional = ("vehicle_id", "plate", "amount", "advisor", "mileage", "mot", "mot_sample")
         fields = ["customer_id", "date"] + [
-            f for f in optional
-            if f in self.present or (f == "vehicle_id" and "plate" in self.present)]
+            f
+            for f in optional
+            if f in self.present or (f == "vehicle_id" and "plate" in self.present)
+        ]
         empty = self.count("SELECT NOT EXISTS (SELECT 1 FROM visits)")
         if empty:
             # First import into an empty table: nothing to compare against.
             self.conn.executemany(
                 f"INSERT INTO visits ({', '.join(self.COLUMNS)}) VALUES "
-                f"({', '.join('?' * len(self.COLUMNS))})", rows)
+                f"({', '.join('?' * len(self.COLUMNS))})",
+                rows,
+            )
             self.affected_customers.update(row[1] for row in rows)
             return len(rows), 0, 0
         self.stage(self.COLUMNS, rows)
         differs = " OR ".join(f"v.{f} IS NOT s.{f}" for f in fields)
-        inserted = self.count("SELECT count(*) FROM temp.stage s WHERE NOT EXISTS "
-                              "(SELECT 1 FROM visits v WHERE v.invoice_no = s.invoice_no)")
-        updated = self.count("SELECT count(*) FROM temp.stage s JOIN visits v "
-                             f"USING (invoice_no) WHERE {differs}")
+        inserted = self.count(
+            "SELECT count(*) FROM temp.stage s WHERE NOT EXISTS "
+            "(SELECT 1 FROM visits v WHERE v.invoice_no = s.invoice_no)"
+        )
+        updated = self.count(
+            f"SELECT count(*) FROM temp.stage s JOIN visits v USING (invoice_no) WHERE {differs}"
+        )
         if inserted == 0 and updated == 0:
             return 0, 0, len(rows)
-        affected = [r[0] for r in self.conn.execute(
-            "SELECT s.customer_id FROM temp.stage s LEFT JOIN visits v USING (invoice_no)"
-            f" WHERE v.id IS NULL OR {differs} UNION "
-            "SELECT v.customer_id FROM temp.stage s JOIN visits v USING (invoice_no)"
-            f" WHERE {differs}")]
+        affected = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT s.customer_id FROM temp.stage s LEFT JOIN visits v USING (invoice_no)"
+                f" WHERE v.id IS NULL OR {differs} UNION "
+                "SELECT v.customer_id FROM temp.stage s JOIN visits v USING (invoice_no)"
+                f" WHERE {differs}"
+            )
+        ]
         self.conn.execute(
             f"INSERT INTO visits ({', '.join(self.COLUMNS)}) "
             f"SELECT {', '.join(self.COLUMNS)} FROM temp.stage WHERE true "
             "ON CONFLICT (invoice_no) DO UPDATE SET "
             + ", ".join(f"{f} = excluded.{f}" for f in fields)
-            + " WHERE " + " OR ".join(f"visits.{f} IS NOT excluded.{f}" for f in fields))
+            + " WHERE "
+            + " OR ".join(f"visits.{f} IS NOT excluded.{f}" for f in fields)
+        )
         self.affected_customers.update(affected)
         return inserted, updated, len(rows) - inserted - updated
 
 
 class _TrafficLights(_KindImporter):
     table = "customers"
+
     def describe_key(self, key: Any) -> str:
         return _("customer_no '{value}'").format(value=key)
 
@@ -942,21 +1151,25 @@ class _TrafficLights(_KindImporter):
         raw_light = self.required(cells, "light")
         light = LIGHTS.get(raw_light.casefold())
         if light is None:
-            raise _RowError(_("light '{value}' is not green, yellow or red.").format(
-                value=raw_light))
+            raise _RowError(
+                _("light '{value}' is not green, yellow or red.").format(value=raw_light)
+            )
         date_text = self.cell(cells, "date")
         assessed = self.parse.date(date_text, "date").isoformat() if date_text else None
         return customer_no, (customer_id, light, self.optional(cells, "reason"), assessed)
 
     def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
         self.stage(("customer_id", "light", "reason", "assessed_on"), rows)
-        differs = ("c.traffic_light IS NOT s.light OR c.traffic_light_reason IS NOT s.reason"
-                   " OR (s.assessed_on IS NOT NULL AND c.traffic_light_on IS NOT s.assessed_on)")
+        differs = (
+            "c.traffic_light IS NOT s.light OR c.traffic_light_reason IS NOT s.reason"
+            " OR (s.assessed_on IS NOT NULL AND c.traffic_light_on IS NOT s.assessed_on)"
+        )
         self.conn.execute("DROP TABLE IF EXISTS temp.changed")
         self.conn.execute(
             "CREATE TEMP TABLE changed AS SELECT s.*, c.traffic_light AS old_light,"
             " (c.traffic_light = 'unknown' AND c.traffic_light_on IS NULL) AS first_time"
-            f" FROM temp.stage s JOIN customers c ON c.id = s.customer_id WHERE {differs}")
+            f" FROM temp.stage s JOIN customers c ON c.id = s.customer_id WHERE {differs}"
+        )
         inserted = self.count("SELECT count(*) FROM temp.changed WHERE first_time")
         updated = self.count("SELECT count(*) FROM temp.changed WHERE NOT first_time")
         now = clock.now().isoformat(sep=" ")
@@ -964,15 +1177,21 @@ class _TrafficLights(_KindImporter):
         self.conn.execute(
             "UPDATE customers SET traffic_light = ch.light, traffic_light_reason = ch.reason,"
             " traffic_light_on = coalesce(ch.assessed_on, ?) FROM temp.changed ch"
-            " WHERE customers.id = ch.customer_id", (self.parse.today.isoformat(),))
+            " WHERE customers.id = ch.customer_id",
+            (self.parse.today.isoformat(),),
+        )
         self.conn.execute(
             "INSERT INTO traffic_light_history (customer_id, light, reason, assessed_on, source,"
             " operator, recorded_at) SELECT customer_id, light, reason, assessed_on, 'import',"
-            " ?, ? FROM temp.changed", (operator, now))
+            " ?, ? FROM temp.changed",
+            (operator, now),
+        )
         self.conn.execute(
             "INSERT INTO audit (at, operator, action, entity, entity_id, customer_id, old_value,"
             " new_value) SELECT ?, ?, 'set traffic light', 'customers', customer_id,"
-            " customer_id, old_light, light FROM temp.changed", (now, operator))
+            " customer_id, old_light, light FROM temp.changed",
+            (now, operator),
+        )
         return inserted, updated, len(rows) - inserted - updated
 
 

@@ -20,17 +20,28 @@ def fill(conn: sqlite3.Connection) -> None:
         conn.executemany(
             "INSERT INTO customers (id, customer_no, name, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            [(i + 1, f"C{i + 1}", name, stamp, stamp) for i, name in enumerate(NAMES)])
+            [(i + 1, f"C{i + 1}", name, stamp, stamp) for i, name in enumerate(NAMES)],
+        )
         conn.executemany(
             "INSERT INTO vehicles (id, customer_id, plate, plate_key, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [(1, 1, "12-AB-3", "12AB3", stamp, stamp), (2, 2, "B-X 1", "BX1", stamp, stamp),
-             (3, 3, "AA111BB", "AA111BB", stamp, stamp)])
+            [
+                (1, 1, "12-AB-3", "12AB3", stamp, stamp),
+                (2, 2, "B-X 1", "BX1", stamp, stamp),
+                (3, 3, "AA111BB", "AA111BB", stamp, stamp),
+            ],
+        )
         conn.executemany(
             "INSERT INTO visits (invoice_no, customer_id, vehicle_id, date) VALUES (?, ?, ?, ?)",
-            [("I1", 1, 1, "2015-03-01"), ("I2", 1, 1, "2026-10-01"), ("I3", 2, 2, "2024-05-02"),
-             ("I4", 3, 3, "2026-01-15"), ("I5", 3, 3, "2025-01-10"), ("I6", 4, None,
-                                                                      "2020-07-07")])
+            [
+                ("I1", 1, 1, "2015-03-01"),
+                ("I2", 1, 1, "2026-10-01"),
+                ("I3", 2, 2, "2024-05-02"),
+                ("I4", 3, 3, "2026-01-15"),
+                ("I5", 3, 3, "2025-01-10"),
+                ("I6", 4, None, "2020-07-07"),
+            ],
+        )
         refresh_customer_facts(conn)
 
 

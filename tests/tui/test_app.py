@@ -84,8 +84,10 @@ async def test_refresh_shows_what_another_advisor_added(small_db: Path) -> None:
         await settle(app, pilot)
         other = open_database(small_db)
         with write(other):
-            other.execute("INSERT INTO customers (customer_no, name, created_at, updated_at)"
-                          " VALUES ('C99', 'New', '', '')")
+            other.execute(
+                "INSERT INTO customers (customer_no, name, created_at, updated_at)"
+                " VALUES ('C99', 'New', '', '')"
+            )
         other.close()
         assert figure(app, "Customers") == "4"
         await pilot.press("r")

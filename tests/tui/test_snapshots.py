@@ -31,5 +31,4 @@ def test_help(snap_compare, small_db: Path) -> None:
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
 
-    assert snap_compare(RetentionApp(db_path=small_db), terminal_size=SIZE,
-                        run_before=open_help)
+    assert snap_compare(RetentionApp(db_path=small_db), terminal_size=SIZE, run_before=open_help)

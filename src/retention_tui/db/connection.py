@@ -24,13 +24,16 @@ def _explain(error: sqlite3.Error, path: str | Path) -> RetentionError:
     text = str(error).lower()
     if "locked" in text or "busy" in text:
         return DatabaseBusyError(
-            _("The database {path} is busy: another advisor or an import holds it. "
-              "Try again in a moment.").format(path=path)
+            _(
+                "The database {path} is busy: another advisor or an import holds it. "
+                "Try again in a moment."
+            ).format(path=path)
         )
     if "disk is full" in text or "database or disk is full" in text:
         return RetentionError(
-            _("The disk holding {path} is full; nothing was saved. Free some space and try again.")
-            .format(path=path)
+            _(
+                "The disk holding {path} is full; nothing was saved. Free some space and try again."
+            ).format(path=path)
         )
     if "not a database" in text or "malformed" in text:
         return RetentionError(
@@ -72,8 +75,9 @@ def enable_wal(conn: sqlite3.Connection, path: str | Path) -> None:
         raise _explain(error, path) from error
     if str(mode).lower() != "wal" and str(path) != ":memory:":
         raise RetentionError(
-            _("Cannot switch {path} to WAL mode (got {mode}); is it on a network share?")
-            .format(path=path, mode=mode)
+            _("Cannot switch {path} to WAL mode (got {mode}); is it on a network share?").format(
+                path=path, mode=mode
+            )
         )
 
 
@@ -170,12 +174,15 @@ def bulk_load(conn: sqlite3.Connection, table: str, rows: int) -> Iterator[None]
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
     deferred: list[tuple[str, str]] = []
-    existing = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT ?)",
-                            (rows * 2,)).fetchone()[0]
+    existing = conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT ?)", (rows * 2,)
+    ).fetchone()[0]
     if rows >= BULK_ROWS and rows * 2 >= existing:
         deferred = conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
-            " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'", (table,)).fetchall()
+            " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+            (table,),
+        ).fetchall()
         for name, _sql in deferred:
             conn.execute(f'DROP INDEX "{name}"')
     try:

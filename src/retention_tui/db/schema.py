@@ -328,9 +328,11 @@ def check_version(conn: sqlite3.Connection, path: str | Path) -> int:
         raise _explain(error, path) from error
     if found > SCHEMA_VERSION:
         raise NewerDatabaseError(
-            _("{path} was written by a newer retention-tui (schema version {found}); this "
-              "program understands up to version {known}. Update retention-tui to open it; "
-              "the file was not changed.").format(path=path, found=found, known=SCHEMA_VERSION)
+            _(
+                "{path} was written by a newer retention-tui (schema version {found}); this "
+                "program understands up to version {known}. Update retention-tui to open it; "
+                "the file was not changed."
+            ).format(path=path, found=found, known=SCHEMA_VERSION)
         )
     return found
 

@@ -31,11 +31,21 @@ class RetentionApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "retention-tui"
     BINDINGS = [
-        Binding("question_mark,f1", "help", _("Help"), id="app.help",
-                tooltip=_("Every key of this screen")),
+        Binding(
+            "question_mark,f1",
+            "help",
+            _("Help"),
+            id="app.help",
+            tooltip=_("Every key of this screen"),
+        ),
         Binding("q,ctrl+q", "quit", _("Quit"), id="app.quit", tooltip=_("Leave retention-tui")),
-        Binding("ctrl+p", "command_palette", _("Commands"), id="app.palette",
-                tooltip=_("Every action by name")),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            _("Commands"),
+            id="app.palette",
+            tooltip=_("Every action by name"),
+        ),
     ]
 
     def __init__(self, db_path: Path, **kwargs: object) -> None:
@@ -55,8 +65,7 @@ class RetentionApp(App[None]):
         """Read the database overview again, off the UI thread."""
         self._load_overview(self.db_path)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="overview",
-          name="overview")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="overview", name="overview")
     def _load_overview(self, path: Path) -> None:
         conn = connect(path)
         try:
@@ -90,8 +99,13 @@ class RetentionApp(App[None]):
             if isinstance(screen, HomeScreen):
                 figures = screen.query_one("#home-figures")
                 figures.loading = False
-        self.notify(message, title=_("Could not read the database"), severity="error",
-                    markup=False, timeout=10)
+        self.notify(
+            message,
+            title=_("Could not read the database"),
+            severity="error",
+            markup=False,
+            timeout=10,
+        )
 
     # -- help and commands ---------------------------------------------------------------
 
@@ -104,16 +118,20 @@ class RetentionApp(App[None]):
             if not binding.description:
                 continue
             shown = self.get_key_display(Binding(key, binding.action))
-            entry = keys.setdefault(binding.action, ([], binding.description,
-                                                     binding.tooltip or active.tooltip))
+            entry = keys.setdefault(
+                binding.action, ([], binding.description, binding.tooltip or active.tooltip)
+            )
             entry[0].append(shown)
-        rows = [(", ".join(shown), description, tooltip)
-                for shown, description, tooltip in keys.values()]
+        rows = [
+            (", ".join(shown), description, tooltip)
+            for shown, description, tooltip in keys.values()
+        ]
         title = getattr(self.screen, "title_text", self.screen.__class__.__name__)
         self.push_screen(HelpScreen(rows, title))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(_("help: Keys"), _("Every key of this screen"), self.action_help)
-        yield SystemCommand(_("home: Refresh"), _("Read the database figures again"),
-                            self.refresh_overview)
+        yield SystemCommand(
+            _("home: Refresh"), _("Read the database figures again"), self.refresh_overview
+        )

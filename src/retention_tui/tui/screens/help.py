@@ -29,8 +29,13 @@ class HelpScreen(ModalScreen[None]):
     """
 
     BINDINGS = [
-        Binding("escape,q,question_mark,f1", "dismiss_help", _("Close help"),
-                id="help.close", tooltip=_("Back to the screen you came from")),
+        Binding(
+            "escape,q,question_mark,f1",
+            "dismiss_help",
+            _("Close help"),
+            id="help.close",
+            tooltip=_("Back to the screen you came from"),
+        ),
     ]
 
     def __init__(self, keys: list[tuple[str, str, str]], screen_title: str) -> None:
@@ -39,19 +44,28 @@ class HelpScreen(ModalScreen[None]):
         self._screen_title = screen_title
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=True, header_style="bold", expand=True,
-                      padding=(0, 2, 0, 0))
+        table = Table(
+            box=None, show_header=True, header_style="bold", expand=True, padding=(0, 2, 0, 0)
+        )
         table.add_column(_("Key"), no_wrap=True, style="bold")
         table.add_column(_("Action"), no_wrap=True)
         table.add_column(_("What it does"), style="dim")
         for key, description, tooltip in self._keys:
             table.add_row(Text(key), Text(description), Text(tooltip))
         with VerticalScroll():
-            yield Static(Text(_("Keys on {screen}").format(screen=self._screen_title)),
-                         id="help-title")
+            yield Static(
+                Text(_("Keys on {screen}").format(screen=self._screen_title)), id="help-title"
+            )
             yield Static(table, id="help-keys")
-            yield Static(Text(_("ctrl+p opens the command palette: every action by name. "
-                                "Press escape to close this help.")), id="help-footer")
+            yield Static(
+                Text(
+                    _(
+                        "ctrl+p opens the command palette: every action by name. "
+                        "Press escape to close this help."
+                    )
+                ),
+                id="help-footer",
+            )
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

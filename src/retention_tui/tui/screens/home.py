@@ -25,8 +25,13 @@ class HomeScreen(Screen[None]):
 
     BINDING_GROUP_TITLE = _("Home")
     BINDINGS = [
-        Binding("r", "app.refresh_overview", _("Refresh"), id="home.refresh",
-                tooltip=_("Read the figures again (after an import, say)")),
+        Binding(
+            "r",
+            "app.refresh_overview",
+            _("Refresh"),
+            id="home.refresh",
+            tooltip=_("Read the figures again (after an import, say)"),
+        ),
     ]
 
     def __init__(self, db_path: Path) -> None:
@@ -76,10 +81,15 @@ class HomeScreen(Screen[None]):
         figures.update(table)
         hint = self.query_one("#home-hint", Static)
         if ov.customers == 0:
-            hint.update(Text(_(
-                "No customers yet. Import them from your dealer system with\n"
-                "  retention-tui import customers FILE   (then vehicles, visits, "
-                "traffic-lights)\nor build a demo database with\n  retention-tui demo")))
+            hint.update(
+                Text(
+                    _(
+                        "No customers yet. Import them from your dealer system with\n"
+                        "  retention-tui import customers FILE   (then vehicles, visits, "
+                        "traffic-lights)\nor build a demo database with\n  retention-tui demo"
+                    )
+                )
+            )
             hint.add_class("-empty")
         else:
             hint.update(Text(_("Press ? for the keys, ctrl+p for every action by name.")))
