@@ -60,6 +60,8 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
             conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Imports stage rows in temporary tables; in memory they cost no disk round trips.
+        conn.execute("PRAGMA temp_store = MEMORY")
         if not readonly:
             conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as error:
