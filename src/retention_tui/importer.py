@@ -719,11 +719,7 @@ class _KindImporter:
                 key, row = self.check_row(cells)
                 first = seen.get(key)
                 if first is not None:
-                    raise _RowError(
-                        _("{key} appears again (first on line {first}).").format(
-                            key=self.describe_key(key), first=first
-                        )
-                    )
+                    raise self.duplicate_error(key, first)
                 seen[key] = line
                 staged.append(row)
             except _RowError as error:
@@ -761,6 +757,13 @@ class _KindImporter:
 
     def describe_key(self, key: Any) -> str:
         return str(key)
+
+    def duplicate_error(self, key: Any, first_line: int) -> _RowError:
+        return _RowError(
+            _("{key} appears again (first on line {first}).").format(
+                key=self.describe_key(key), first=first_line
+            )
+        )
 
     def check_row(self, cells: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
         raise NotImplementedError
@@ -1063,11 +1066,7 @@ class _Visits(_KindImporter):
                     mot = 1  # a sample check is always of an MOT
                 first = seen.get(invoice_no)
                 if first is not None:
-                    raise _RowError(
-                        _("{key} appears again (first on line {first}).").format(
-                            key=self.describe_key(invoice_no), first=first
-                        )
-                    )
+                    raise self.duplicate_error(invoice_no, first)
                 seen[invoice_no] = line
                 advisor = cells[i_advisor].strip() if i_advisor >= 0 else ""
                 append(
