@@ -842,12 +842,11 @@ class _Customers(_KindImporter):
         )
         if updated:
             sets = [f"{f} = s.{f}" for f in fields] + [
-                f"{c} = coalesce(s.{c}, customers.{c})" for c in consents
+                f"{c} = coalesce(s.{c}, c.{c})" for c in consents
             ]
-            where = differs.replace("c.", "customers.")
             self.conn.execute(
-                f"UPDATE customers SET {', '.join(sets)}, updated_at = ? "
-                f"FROM temp.stage s WHERE customers.customer_no = s.customer_no AND ({where})",
+                f"UPDATE customers AS c SET {', '.join(sets)}, updated_at = ? "
+                f"FROM temp.stage s WHERE c.customer_no = s.customer_no AND ({differs})",
                 (now,),
             )
         return inserted, updated, len(rows) - inserted - updated
@@ -937,13 +936,12 @@ class _Vehicles(_KindImporter):
         )
         if updated:
             sets = ", ".join(
-                f"{f} = coalesce(s.{f}, vehicles.{f})" if f == "vin" else f"{f} = s.{f}"
+                f"{f} = coalesce(s.{f}, v.{f})" if f == "vin" else f"{f} = s.{f}"
                 for f in fields
             )
-            where = differs.replace("v.", "vehicles.")
             self.conn.execute(
-                f"UPDATE vehicles SET {sets}, updated_at = ? FROM temp.stage s "
-                f"WHERE vehicles.id = s.id AND ({where})",
+                f"UPDATE vehicles AS v SET {sets}, updated_at = ? FROM temp.stage s "
+                f"WHERE v.id = s.id AND ({differs})",
                 (now,),
             )
         self.affected_customers.update(affected)
