@@ -443,3 +443,26 @@ def test_derived_facts_always_match_the_visits(
         assert first_visit == (min(dates) if dates else None)
         assert last_visit == (max(dates) if dates else None)
     conn.close()
+
+
+def test_changed_customers_are_updated_and_missing_columns_kept(
+    conn: sqlite3.Connection, data_dir: Path, tmp_path: Path
+) -> None:
+    import_file(conn, "customers", data_dir / "customers.csv")
+    # A narrower export: no email column; an empty consent cell keeps what is stored.
+    path = write_csv(
+        tmp_path,
+        "customer_no,name,phone,consent_email\n"
+        "C1001,Jan de Vries,030-9999999,\n"
+        "C1002,José Müller,+49 30 1234567,ja\n"
+        "C1003,Giulia Bianchi,+39 02 1234567,\n",
+    )
+    result = import_file(conn, "customers", path)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 2, 1)
+    rows = dict(
+        (r[0], r[1:])
+        for r in conn.execute("SELECT customer_no, phone, email, consent_email FROM customers")
+    )
+    assert rows["C1001"] == ("030-9999999", "jan.devries@example.nl", 1)
+    assert rows["C1002"] == ("+49 30 1234567", "jose.mueller@example.de", 1)
+    assert rows["C1003"] == ("+39 02 1234567", None, 0)
