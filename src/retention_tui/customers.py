@@ -1,15 +1,18 @@
 """Customers: the writes that change a customer's state, each audited with the operator.
 
-The desktop's filtering and paging live here too once the desktop arrives; every function
-takes an open connection and does its own short write transaction.
+The desktop's filtering and paging live in ``customer_list``; the card is read here. Every
+function takes an open connection and does its own short transaction.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
+from typing import Any
 
-from . import audit, clock
-from .db import write
+from . import audit, clock, settings
+from .customer_list import ListContext, ListRow, fetch_rows
+from .db import read_only, write
 from .errors import RetentionError
 from .i18n import _
 
@@ -117,3 +120,96 @@ def customer_id_by_number(conn: sqlite3.Connection, customer_no: str) -> int | N
     """The internal id of the customer with the DMS number ``customer_no``."""
     row = conn.execute("SELECT id FROM customers WHERE customer_no = ?", (customer_no,)).fetchone()
     return int(row[0]) if row else None
+
+
+def may_set_traffic_light(conn: sqlite3.Connection, operator: str | None = None) -> bool:
+    """Whether ``operator`` (default: the current one) may set traffic lights by hand.
+
+    The setting ``managers`` lists the login names of the workshop's managers; while it is
+    empty, as in a small workshop, everyone may.
+    """
+    managers = settings.get(conn, "managers") or []
+    return not managers or (operator or audit.current_operator()) in managers
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """Everything the customer card shows, read in one snapshot."""
+
+    row: ListRow
+    """The list row: badges, derived or recorded status, months away, main vehicle."""
+    details: dict[str, Any]
+    """Every column of ``customers``."""
+    vehicles: list[dict[str, Any]]
+    visits: list[dict[str, Any]]
+    nps_history: list[dict[str, Any]]
+    light_history: list[dict[str, Any]]
+    calls: list[dict[str, Any]]
+    departures: list[dict[str, Any]]
+    blocks: list[dict[str, Any]]
+
+
+def _dicts(conn: sqlite3.Connection, sql: str, params: tuple) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def customer_card(conn: sqlite3.Connection, customer_id: int, ctx: ListContext) -> CustomerCard:
+    """Read one customer's card, or raise if the customer no longer exists."""
+    with read_only(conn):
+        rows = fetch_rows(conn, [customer_id], ctx)
+        if not rows:
+            raise RetentionError(
+                _("Customer {id} does not exist (deleted meanwhile?).").format(id=customer_id)
+            )
+        details = _dicts(conn, "SELECT * FROM customers WHERE id = ?", (customer_id,))[0]
+        return CustomerCard(
+            row=rows[0],
+            details=details,
+            vehicles=_dicts(
+                conn,
+                "SELECT id, plate, vin, brand, series, model, year FROM vehicles"
+                " WHERE customer_id = ? ORDER BY id",
+                (customer_id,),
+            ),
+            visits=_dicts(
+                conn,
+                "SELECT date, invoice_no, plate, amount, advisor, mileage, mot, mot_sample"
+                " FROM visits WHERE customer_id = ? ORDER BY date DESC, id DESC",
+                (customer_id,),
+            ),
+            nps_history=_dicts(
+                conn,
+                "SELECT score, operator, recorded_at FROM nps_scores WHERE customer_id = ?"
+                " ORDER BY recorded_at DESC, id DESC",
+                (customer_id,),
+            ),
+            light_history=_dicts(
+                conn,
+                "SELECT light, reason, assessed_on, source, operator, recorded_at"
+                " FROM traffic_light_history WHERE customer_id = ?"
+                " ORDER BY recorded_at DESC, id DESC",
+                (customer_id,),
+            ),
+            calls=_dicts(
+                conn,
+                "SELECT k.called_at, k.outcome, k.note, k.callback_at, k.operator,"
+                " c.name AS campaign FROM calls k LEFT JOIN campaigns c ON c.id = k.campaign_id"
+                " WHERE k.customer_id = ? ORDER BY k.called_at DESC, k.id DESC",
+                (customer_id,),
+            ),
+            departures=_dicts(
+                conn,
+                "SELECT d.departed_on, r.label AS reason, d.note, d.operator"
+                " FROM departures d LEFT JOIN churn_reasons r ON r.id = d.reason_id"
+                " WHERE d.customer_id = ? ORDER BY d.departed_on DESC",
+                (customer_id,),
+            ),
+            blocks=_dicts(
+                conn,
+                "SELECT channel, reason, operator, set_at FROM contact_blocks"
+                " WHERE customer_id = ? ORDER BY channel",
+                (customer_id,),
+            ),
+        )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from . import search_index
+
 _AFFECTED = "temp._facts_affected"
 
 _UPDATE_FROM_VISITS = f"""
@@ -104,5 +106,10 @@ def refresh_customer_facts(
         conn.execute(_RESET_WITHOUT_VISITS)
         for statement in _MAIN_VEHICLE:
             conn.execute(statement)
+        # The main vehicle is searchable on the desktop.
+        if customer_ids is None:
+            search_index.refresh(conn)
+        else:
+            search_index.refresh_listed(conn, _AFFECTED)
     conn.execute(f"DELETE FROM {_AFFECTED}")
     return int(count)

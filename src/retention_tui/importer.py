@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, clock
+from . import audit, clock, search_index
 from .db import write
 from .db.connection import bulk_load
 from .errors import RetentionError
@@ -849,6 +849,16 @@ class _Customers(_KindImporter):
                 f"FROM temp.stage s WHERE c.customer_no = s.customer_no AND ({differs})",
                 (now,),
             )
+        if inserted or updated:
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _changed (id INTEGER PRIMARY KEY)")
+            self.conn.execute("DELETE FROM temp._changed")
+            self.conn.execute(
+                "INSERT INTO temp._changed (id) SELECT c.id FROM customers c"
+                " JOIN temp.stage s USING (customer_no) WHERE c.updated_at = ?",
+                (now,),
+            )
+            search_index.refresh_listed(self.conn, "temp._changed")
+            self.conn.execute("DELETE FROM temp._changed")
         return inserted, updated, len(rows) - inserted - updated
 
 
@@ -936,8 +946,7 @@ class _Vehicles(_KindImporter):
         )
         if updated:
             sets = ", ".join(
-                f"{f} = coalesce(s.{f}, v.{f})" if f == "vin" else f"{f} = s.{f}"
-                for f in fields
+                f"{f} = coalesce(s.{f}, v.{f})" if f == "vin" else f"{f} = s.{f}" for f in fields
             )
             self.conn.execute(
                 f"UPDATE vehicles AS v SET {sets}, updated_at = ? FROM temp.stage s "

@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     # Postcode prefixes of the workshop's own area (for the passer-by hint).
     "home_postcode_prefixes": [],
     "workshop_name": "",
+    # Login names allowed to set traffic lights by hand; empty: everyone.
+    "managers": [],
 }
 
 

@@ -1,4 +1,4 @@
-"""The app shell driven by Pilot as an advisor would: home, help, refresh, palette, quit."""
+"""The app shell driven by Pilot as an advisor would: overview, help, refresh, palette, quit."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from textual.worker import WorkerFailed
 
 from retention_tui.db import open_database, write
 from retention_tui.tui.app import RetentionApp
+from retention_tui.tui.screens.desktop import DesktopScreen
 from retention_tui.tui.screens.help import HelpScreen
 from retention_tui.tui.screens.home import HomeScreen
 
@@ -40,10 +41,18 @@ async def settle(app: RetentionApp, pilot) -> None:
     await pilot.pause()
 
 
+async def open_overview(app: RetentionApp, pilot) -> None:
+    """From the desktop, o opens the overview."""
+    await settle(app, pilot)
+    await pilot.press("o")
+    await settle(app, pilot)
+    assert isinstance(app.screen, HomeScreen)
+
+
 async def test_home_shows_the_database_at_a_glance(small_db: Path) -> None:
     app = RetentionApp(db_path=small_db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await open_overview(app, pilot)
         figures = app.screen.query_one("#home-figures", Static)
         assert not figures.loading
         assert text_of(app.screen.query_one("#home-db", Static)).strip() == "workshop.db"
@@ -64,24 +73,28 @@ async def test_help_lists_every_key_and_closes(small_db: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         keys = {row[1]: row[0] for row in app.screen._keys}
-        assert keys["Refresh"] == "r"
+        assert keys["Reload"] == "r"
+        assert keys["Search"] == "/"
+        assert keys["Filter"] == "f"
         assert "q" in keys["Quit"] and "^q" in keys["Quit"]
         assert keys["Help"].startswith("?")
+        # The filter language is on the help screen too.
+        assert any(example == "^van" for example, _meaning in app.screen._notes)
         await pilot.press("escape")
         await pilot.pause()
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, DesktopScreen)
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("question_mark")
         await pilot.pause()
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, DesktopScreen)
 
 
 async def test_refresh_shows_what_another_advisor_added(small_db: Path) -> None:
     app = RetentionApp(db_path=small_db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await open_overview(app, pilot)
         other = open_database(small_db)
         with write(other):
             other.execute(
@@ -120,7 +133,7 @@ async def test_q_quits(small_db: Path) -> None:
 async def test_empty_database_shows_how_to_start(empty_db: Path) -> None:
     app = RetentionApp(db_path=empty_db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await open_overview(app, pilot)
         hint = app.screen.query_one("#home-hint", Static)
         assert "retention-tui import customers FILE" in text_of(hint)
         assert "retention-tui demo" in text_of(hint)
@@ -133,7 +146,7 @@ async def test_markup_in_paths_is_shown_literally(tmp_path: Path) -> None:
     open_database(db).close()
     app = RetentionApp(db_path=db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await open_overview(app, pilot)
         assert text_of(app.screen.query_one("#home-db", Static)).strip() == "[bold]db.db"
         assert "we[ir]d [bold]x" in text_of(app.screen.query_one("#home-path", Static))
 
@@ -149,4 +162,4 @@ async def test_broken_database_shows_an_error_not_a_traceback(tmp_path: Path) ->
         notes = list(app._notifications)
         assert notes and notes[0].severity == "error"
         assert "not a retention-tui database" in notes[0].message
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, DesktopScreen)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import DatabaseBusyError, RetentionError
 from ..i18n import _
+from ..textfold import digits, fold
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -64,6 +65,9 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA temp_store = MEMORY")
         if not readonly:
             conn.execute("PRAGMA synchronous = NORMAL")
+        # The search index and typed filters fold text with the same functions.
+        conn.create_function("fold", 1, fold, deterministic=True)
+        conn.create_function("digits", -1, digits, deterministic=True)
     except sqlite3.Error as error:
         raise _explain(error, path) from error
     return conn

@@ -311,7 +311,27 @@ CREATE TABLE import_runs (
 );
 """
 
-MIGRATIONS: list[str] = [V1]
+# Version 2: the desktop's search index. One row per customer (rowid = customers.id) holding
+# the folded text of each searchable column; a trigram index finds any substring of three or
+# more characters without scanning the customers. Kept current by search_index.refresh.
+V2 = """
+CREATE INDEX customers_traffic_light ON customers(traffic_light);
+CREATE INDEX customers_nps ON customers(nps);
+CREATE VIRTUAL TABLE customer_search USING fts5(
+    customer_no, name, phone, email, city, vehicle, advisor,
+    tokenize = 'trigram case_sensitive 1'
+);
+INSERT INTO customer_search (rowid, customer_no, name, phone, email, city, vehicle, advisor)
+SELECT c.id, fold(c.customer_no), fold(c.name), digits(c.phone, c.mobile), fold(c.email),
+       fold(c.city),
+       fold(coalesce(v.brand, '') || ' ' || coalesce(v.series, '') || ' '
+            || coalesce(v.model, '') || ' ' || coalesce(v.plate, '') || ' '
+            || coalesce(v.plate_key, '')),
+       fold(c.advisor)
+FROM customers c LEFT JOIN vehicles v ON v.id = c.main_vehicle_id;
+"""
+
+MIGRATIONS: list[str] = [V1, V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

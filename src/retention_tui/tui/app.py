@@ -6,7 +6,6 @@ message back; handlers on the UI thread own every state change.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,10 +16,11 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..db import connect
-from ..errors import RetentionError
 from ..i18n import _
 from ..overview import database_overview
+from .errors import error_text, was_interrupted
 from .messages import OverviewLoaded
+from .screens.desktop import DesktopScreen
 from .screens.help import HelpScreen
 from .screens.home import HomeScreen
 
@@ -54,7 +54,7 @@ class RetentionApp(App[None]):
         self.sub_title = self.db_path.name
 
     def get_default_screen(self) -> Screen:
-        return HomeScreen(self.db_path)
+        return DesktopScreen(self.db_path)
 
     # -- reading the overview ------------------------------------------------------------
 
@@ -86,15 +86,9 @@ class RetentionApp(App[None]):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if isinstance(error, RetentionError):
-            message = error.message
-        elif isinstance(error, sqlite3.Error):
-            from ..db.connection import _explain
-
-            message = _explain(error, self.db_path).message
-        else:
-            self.log.error(repr(error))
-            message = _("Something unexpected went wrong: {error}").format(error=error)
+        if error is None or was_interrupted(error):
+            return
+        message = error_text(error, self.db_path)
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
                 figures = screen.query_one("#home-figures")
@@ -127,7 +121,8 @@ class RetentionApp(App[None]):
             for shown, description, tooltip in keys.values()
         ]
         title = getattr(self.screen, "title_text", self.screen.__class__.__name__)
-        self.push_screen(HelpScreen(rows, title))
+        notes = getattr(self.screen, "help_notes", [])
+        self.push_screen(HelpScreen(rows, title, notes))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -12,8 +12,6 @@ from textual.widgets import Static
 
 from ...i18n import _
 
-FILTER_LANGUAGE: list[tuple[str, str]] = []  # the desktop adds its filter language here
-
 
 class HelpScreen(ModalScreen[None]):
     """Lists each key with what it does; escape, q or ? closes it."""
@@ -26,6 +24,7 @@ class HelpScreen(ModalScreen[None]):
     }
     HelpScreen #help-title { text-style: bold; margin-bottom: 1; }
     HelpScreen #help-footer { color: $text-muted; margin-top: 1; }
+    HelpScreen #help-notes-title { text-style: bold; margin-top: 1; }
     """
 
     BINDINGS = [
@@ -38,10 +37,16 @@ class HelpScreen(ModalScreen[None]):
         ),
     ]
 
-    def __init__(self, keys: list[tuple[str, str, str]], screen_title: str) -> None:
+    def __init__(
+        self,
+        keys: list[tuple[str, str, str]],
+        screen_title: str,
+        notes: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__()
         self._keys = keys
         self._screen_title = screen_title
+        self._notes = notes or []
 
     def compose(self) -> ComposeResult:
         table = Table(
@@ -57,6 +62,20 @@ class HelpScreen(ModalScreen[None]):
                 Text(_("Keys on {screen}").format(screen=self._screen_title)), id="help-title"
             )
             yield Static(table, id="help-keys")
+            if self._notes:
+                notes = Table(
+                    box=None, show_header=True, header_style="bold", expand=True,
+                    padding=(0, 2, 0, 0),
+                )  # fmt: skip
+                notes.add_column(_("Filter"), no_wrap=True, style="bold")
+                notes.add_column(_("Finds"))
+                for example, meaning in self._notes:
+                    notes.add_row(Text(example), Text(meaning))
+                yield Static(
+                    Text(_("The filter language (search box, every column, the CLI)")),
+                    id="help-notes-title",
+                )
+                yield Static(notes, id="help-notes")
             yield Static(
                 Text(
                     _(

@@ -32,7 +32,17 @@ class HomeScreen(Screen[None]):
             id="home.refresh",
             tooltip=_("Read the figures again (after an import, say)"),
         ),
+        Binding(
+            "escape,q",
+            "back",
+            _("Back"),
+            id="home.back",
+            tooltip=_("Back to the desktop"),
+        ),
     ]
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
 
     def __init__(self, db_path: Path) -> None:
         super().__init__()

@@ -1,0 +1,93 @@
+"""Calls: one logged contact attempt each, with its outcome, note and callback time.
+
+The call sessions of a campaign build on :func:`log_call`; the customer card uses it for an
+ad-hoc call. Every call is audited with the operator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from . import audit, clock
+from .db import write
+from .errors import RetentionError
+from .i18n import _
+
+OUTCOMES = (
+    "reached",
+    "no answer",
+    "voicemail",
+    "wrong number",
+    "callback",
+    "not interested",
+    "appointment booked",
+)
+
+
+def outcome_label(outcome: str) -> str:
+    return _(outcome)
+
+
+def parse_callback(text: str) -> dt.datetime:
+    """A callback time typed as ``YYYY-MM-DD`` (09:00) or ``YYYY-MM-DD HH:MM``."""
+    value = " ".join(text.split())
+    for form in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            when = dt.datetime.strptime(value, form)
+        except ValueError:
+            continue
+        return when if form.endswith("%M") else when.replace(hour=9)
+    raise RetentionError(
+        _("'{text}' is not a callback time; use YYYY-MM-DD or YYYY-MM-DD HH:MM.").format(text=text)
+    )
+
+
+def log_call(
+    conn: sqlite3.Connection,
+    customer_id: int,
+    outcome: str,
+    note: str = "",
+    callback_at: dt.datetime | None = None,
+    campaign_id: int | None = None,
+) -> int:
+    """Record a call the moment it is made; returns the call's id."""
+    if outcome not in OUTCOMES:
+        raise RetentionError(
+            _("'{outcome}' is not a call outcome ({known}).").format(
+                outcome=outcome, known=", ".join(_(o) for o in OUTCOMES)
+            )
+        )
+    if outcome == "callback" and callback_at is None:
+        raise RetentionError(_("A callback needs a date (and time) to call back."))
+    if callback_at is not None and callback_at < clock.now():
+        raise RetentionError(_("The callback time {when} has passed.").format(when=callback_at))
+    with write(conn):
+        exists = conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        if exists is None:
+            raise RetentionError(
+                _("Customer {id} does not exist (deleted meanwhile?).").format(id=customer_id)
+            )
+        cursor = conn.execute(
+            "INSERT INTO calls (customer_id, campaign_id, operator, called_at, outcome, note,"
+            " callback_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                customer_id,
+                campaign_id,
+                audit.current_operator(),
+                clock.now().isoformat(sep=" ", timespec="seconds"),
+                outcome,
+                note.strip() or None,
+                callback_at.isoformat(sep=" ", timespec="minutes") if callback_at else None,
+            ),
+        )
+        call_id = int(cursor.lastrowid or 0)
+        audit.record(
+            conn,
+            "log call",
+            "calls",
+            call_id,
+            customer_id=customer_id,
+            new={"outcome": outcome, "note": note.strip() or None},
+        )
+    return call_id

@@ -1,0 +1,968 @@
+"""The desktop's customer list: its columns, the filter language, query plans and paging.
+
+One filter language serves every column, the command line and the help screen:
+
+* text: ``abc`` contains, ``^abc`` starts with, ``=abc`` is exactly, ``!abc`` does not contain;
+  case- and accent-insensitive (``jose`` finds ``José``); phone numbers compare by digits;
+* numbers and dates: ``>12``, ``<=2025-06``, ``2024-01..2024-06``, ``12`` (a date may be a
+  year, a month or a day and stands for all of it);
+* badges: ``red`` / ``green`` / ``yellow`` / ``unknown``, NPS ``<7`` or ``red`` (detractor),
+  Retention / Caring ``on`` / ``off``;
+* ``""`` is empty, ``!""`` is not empty.
+
+A list is read in three steps so the screen never waits for the slow part: the first page
+(``first_page``), the exact count (``count``) and the id snapshot that scrolling pages through
+(``snapshot``); rows are then fetched by id (``fetch_rows``). Text filters go through the
+trigram index ``customer_search``; when it matches few customers they are sorted directly,
+otherwise the sort index is walked and stops after a page.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import sqlite3
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import audit, clock, settings
+from .db import write
+from .errors import RetentionError
+from .i18n import _
+from .months import Month
+from .textfold import digits, fold
+
+# Text searches that match at most this many customers are sorted directly; above it the
+# sort index is walked, which finds the first page after a few thousand rows at most.
+SMALL_MATCH = 5_000
+
+LIGHTS = ("green", "yellow", "red", "unknown")
+STATUSES = (
+    "active",
+    "overdue",
+    "short-term lapsed",
+    "long-term lapsed",
+    "no visits",
+    "confirmed lost",
+    "not our customer",
+    "moved away",
+    "vehicle sold",
+    "deceased",
+)
+
+
+class FilterError(RetentionError):
+    """A typed filter that cannot be read; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListColumn:
+    """One column of the customer list."""
+
+    key: str
+    """Fixed English identifier: CLI ``--filter KEY=...``, CSV header, saved views."""
+    label: str
+    """Untranslated heading; show ``_(label)``."""
+    kind: str
+    """text, number, date, light, nps, flag or status: which filter forms apply."""
+    width: int
+    sort_sql: str
+    search_column: str | None = None
+    """Column of ``customer_search`` holding the folded text (text columns)."""
+    empty_sql: str | None = None
+    """SQL that is true when the cell is empty."""
+    align: str = "left"
+    needs_vehicle: bool = False
+    heading: str | None = None
+    """Untranslated column heading when the label does not fit the width."""
+
+    @property
+    def title(self) -> str:
+        """The translated heading."""
+        return _(self.heading or self.label)
+
+
+def _active_campaign_members(kind: str, today: str) -> str:
+    return (
+        "SELECT m.customer_id FROM campaign_members m JOIN campaigns k ON k.id = m.campaign_id"
+        f" WHERE k.kind = '{kind}' AND k.archived = 0 AND k.starts_on <= '{today}'"
+        f" AND (k.ends_on IS NULL OR k.ends_on >= '{today}')"
+    )
+
+
+COLUMNS: tuple[ListColumn, ...] = (
+    # The badges come first, so they show on every row however narrow the terminal.
+    ListColumn("light", "Traffic light", "light", 2, "c.traffic_light", heading="TL"),
+    ListColumn("nps", "NPS", "nps", 3, "c.nps", None, "c.nps IS NULL", "right"),
+    ListColumn("retention", "Retention", "flag", 1, "{retention}", heading="R"),
+    ListColumn("caring", "Caring", "flag", 1, "{caring}", heading="C"),
+    ListColumn("customer_no", "No.", "text", 8, "c.customer_no", "customer_no", "0"),
+    ListColumn("name", "Name", "text", 22, "c.name", "name", "c.name = ''"),
+    ListColumn(
+        "phone",
+        "Phone",
+        "text",
+        13,
+        "coalesce(c.phone, c.mobile)",
+        "phone",
+        "coalesce(c.phone, c.mobile, '') = ''",
+    ),
+    ListColumn("city", "City", "text", 12, "c.city", "city", "coalesce(c.city, '') = ''"),
+    ListColumn(
+        "vehicle",
+        "Vehicle",
+        "text",
+        24,
+        "v.brand, v.model, v.plate",
+        "vehicle",
+        "c.main_vehicle_id IS NULL",
+        needs_vehicle=True,
+    ),
+    ListColumn(
+        "advisor", "Advisor", "text", 10, "c.advisor", "advisor", "coalesce(c.advisor, '') = ''"
+    ),
+    ListColumn(
+        "last_visit", "Last visit", "date", 10, "c.last_visit", None, "c.last_visit IS NULL"
+    ),
+    ListColumn(
+        "months_away",
+        "Away",
+        "number",
+        4,
+        "c.last_visit IS NULL, c.last_visit DESC",
+        None,
+        "c.last_visit IS NULL",
+        align="right",
+    ),
+    ListColumn("status", "Status", "status", 17, "{status}"),
+)
+COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+
+
+def column(key: str) -> ListColumn:
+    """The column called ``key``, or a :class:`FilterError` listing the known ones."""
+    try:
+        return COLUMN_BY_KEY[key]
+    except KeyError:
+        raise FilterError(
+            _("There is no column '{key}'. Columns: {known}.").format(
+                key=key, known=", ".join(COLUMN_BY_KEY)
+            )
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates, months away and the derived status
+
+
+def shift_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by ``months`` calendar months, clamped to the end of a shorter month."""
+    target = Month.of(day) + months
+    return dt.date(target.year, target.month, min(day.day, target.last_day.day))
+
+
+def months_away(last_visit: dt.date, today: dt.date) -> int:
+    """Whole months from the last visit to today (a month counts once its day is reached)."""
+    months = (today.year - last_visit.year) * 12 + today.month - last_visit.month
+    return months - (1 if today.day < last_visit.day else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ListContext:
+    """What the derived columns depend on: today and the workshop's churn settings."""
+
+    today: dt.date
+    short_months: int = 6
+    long_months: int = 12
+    overdue_factor: float = 1.5
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection) -> ListContext:
+        return cls(
+            today=clock.today(),
+            short_months=int(settings.get(conn, "short_term_lapsed_months")),
+            long_months=int(settings.get(conn, "long_term_lapsed_months")),
+            overdue_factor=float(settings.get(conn, "overdue_factor")),
+        )
+
+    def away_cut(self, months: int) -> str:
+        """The latest last visit that is at least ``months`` months away (ISO date)."""
+        return shift_months(self.today, -months).isoformat()
+
+    @property
+    def status_sql(self) -> str:
+        # Literals, not parameters: every value is computed here, never typed by a user.
+        return (
+            "(CASE WHEN c.recorded_status IS NOT NULL THEN c.recorded_status"
+            " WHEN c.last_visit IS NULL THEN 'no visits'"
+            f" WHEN c.last_visit <= '{self.away_cut(self.long_months)}' THEN 'long-term lapsed'"
+            f" WHEN c.last_visit <= '{self.away_cut(self.short_months)}'"
+            " THEN 'short-term lapsed'"
+            " WHEN c.usual_interval_days IS NOT NULL AND julianday("
+            f"'{self.today.isoformat()}') - julianday(c.last_visit)"
+            f" > {float(self.overdue_factor)} * c.usual_interval_days THEN 'overdue'"
+            " ELSE 'active' END)"
+        )
+
+    def flag_sql(self, kind: str) -> str:
+        members = _active_campaign_members(kind, self.today.isoformat())
+        return f"(c.id IN ({members}))"
+
+    def expand(self, sql: str) -> str:
+        """Fill the derived-column placeholders of a column's SQL."""
+        if "{" not in sql:
+            return sql
+        return sql.format(
+            status=self.status_sql,
+            retention=self.flag_sql("retention"),
+            caring=self.flag_sql("caring"),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The filter language
+
+
+@dataclass
+class Compiled:
+    """A filter set turned into SQL pieces (parameters kept beside their SQL)."""
+
+    match: list[str] = field(default_factory=list)
+    """FTS5 terms on ``customer_search``, all required."""
+    search_where: list[tuple[str, list[Any]]] = field(default_factory=list)
+    """Further conditions on ``customer_search`` (prefix, exact, short terms)."""
+    where: list[tuple[str, list[Any]]] = field(default_factory=list)
+    """Conditions on ``customers c`` (and ``vehicles v`` when ``needs_vehicle``)."""
+    needs_vehicle: bool = False
+
+    @property
+    def uses_search(self) -> bool:
+        return bool(self.match or self.search_where)
+
+    def search_subquery(self) -> tuple[str, list[Any]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        if self.match:
+            parts.append("customer_search MATCH ?")
+            params.append(" AND ".join(self.match))
+        for sql, values in self.search_where:
+            parts.append(sql)
+            params.extend(values)
+        return f"SELECT rowid FROM customer_search WHERE {' AND '.join(parts)}", params
+
+
+def _glob_literal(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
+
+
+def _text_condition(col: ListColumn, mode: str, value: str) -> tuple[str | None, str, list[Any]]:
+    """(FTS term or None, condition on customer_search, params) for one positive text test."""
+    assert col.search_column
+    name = col.search_column
+    if mode == "contains" and len(value) >= 3:
+        return f"{name} : {_phrase(value)}", f"{name} MATCH ?", [_phrase(value)]
+    pattern = {
+        "contains": f"*{_glob_literal(value)}*",
+        "prefix": f"{_glob_literal(value)}*",
+        "exact": _glob_literal(value),
+    }[mode]
+    return None, f"{name} GLOB ?", [pattern]
+
+
+def _compile_text(col: ListColumn, text: str, out: Compiled) -> None:
+    raw = text.strip()
+    negate = raw.startswith("!")
+    if negate:
+        raw = raw[1:].strip()
+    mode = "contains"
+    if raw.startswith("^"):
+        mode, raw = "prefix", raw[1:]
+    elif raw.startswith("="):
+        mode, raw = "exact", raw[1:]
+    raw = _unquote(raw.strip())
+    value = digits(raw) if col.search_column == "phone" else fold(raw)
+    if not value:
+        if col.search_column == "phone" and raw:
+            raise FilterError(
+                _(
+                    "{column}: phone numbers are searched by their digits; '{text}' has none."
+                ).format(column=_(col.label), text=raw)
+            )
+        raise FilterError(
+            _('{column}: type some text to look for ("" finds empty cells).').format(
+                column=_(col.label)
+            )
+        )
+    term, sql, params = _text_condition(col, mode, value)
+    if negate:
+        out.where.append((f"c.id NOT IN (SELECT rowid FROM customer_search WHERE {sql})", params))
+    elif term is not None:
+        out.match.append(term)
+    else:
+        out.search_where.append((sql, params))
+
+
+_COMPARISON = re.compile(r"^(>=|<=|>|<|=|!=|!)?\s*(.*)$")
+
+
+def _number(text: str, col: ListColumn) -> float:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise FilterError(
+            _("{column}: '{text}' is not a number (try >12, <=3, 2..5).").format(
+                column=_(col.label), text=text
+            )
+        ) from None
+
+
+def _date_span(text: str, col: ListColumn) -> tuple[dt.date, dt.date]:
+    """The first and last day a typed date stands for (a year, a month or a day)."""
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}", value):
+            year = int(value)
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if re.fullmatch(r"\d{4}-\d{1,2}", value):
+            month = Month(int(value[:4]), int(value[5:]))
+            return month.first_day, month.last_day
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value):
+            year, month_no, day = (int(part) for part in value.split("-"))
+            day_value = dt.date(year, month_no, day)
+            return day_value, day_value
+    except ValueError:
+        pass
+    raise FilterError(
+        _(
+            "{column}: '{text}' is not a date; use YYYY, YYYY-MM or YYYY-MM-DD "
+            "(e.g. <=2025-06 or 2024-01..2024-06)."
+        ).format(column=_(col.label), text=text)
+    )
+
+
+def _empty_test(col: ListColumn, raw: str, ctx: ListContext, out: Compiled) -> bool:
+    """Handle ``""`` and ``!""``; True when ``raw`` was one of them."""
+    if raw not in ('""', '!""', "''", "!''"):
+        return False
+    sql = ctx.expand(col.empty_sql or "0")
+    out.where.append((f"({sql})" if not raw.startswith("!") else f"NOT ({sql})", []))
+    if col.needs_vehicle:
+        out.needs_vehicle = True
+    return True
+
+
+def _bounds(col: ListColumn, raw: str) -> list[tuple[str, Any]]:
+    """Comparisons ``(op, value)`` from a typed number or date filter."""
+    parse: Callable[[str], Any]
+    if col.kind == "date":
+
+        def parse(text: str) -> tuple[dt.date, dt.date]:
+            return _date_span(text, col)
+    else:
+
+        def parse(text: str) -> tuple[float, float]:
+            number = _number(text, col)
+            return number, number
+
+    if ".." in raw:
+        low_text, high_text = (part.strip() for part in raw.split("..", 1))
+        if not low_text and not high_text:
+            raise FilterError(
+                _("{column}: a range needs a start or an end, e.g. 2..5.").format(
+                    column=_(col.label)
+                )
+            )
+        result: list[tuple[str, Any]] = []
+        if low_text:
+            result.append((">=", parse(low_text)[0]))
+        if high_text:
+            result.append(("<=", parse(high_text)[1]))
+        return result
+    match = _COMPARISON.match(raw)
+    assert match
+    op, value_text = match.group(1) or "=", match.group(2).strip()
+    if not value_text:
+        raise FilterError(
+            _("{column}: a comparison needs a value, e.g. >12.").format(column=_(col.label))
+        )
+    low, high = parse(value_text)
+    return {
+        ">": [(">", high)],
+        ">=": [(">=", low)],
+        "<": [("<", low)],
+        "<=": [("<=", high)],
+        "=": [(">=", low), ("<=", high)],
+        "!=": [("not", (low, high))],
+        "!": [("not", (low, high))],
+    }[op]
+
+
+def _compile_last_visit(col: ListColumn, raw: str, out: Compiled) -> None:
+    tests: list[str] = []
+    params: list[Any] = []
+    for op, value in _bounds(col, raw):
+        if op == "not":
+            tests.append("c.last_visit NOT BETWEEN ? AND ?")
+            params.extend(day.isoformat() for day in value)
+        else:
+            tests.append(f"c.last_visit {op} ?")
+            params.append(value.isoformat())
+    out.where.append((" AND ".join(tests), params))
+
+
+def _compile_months_away(col: ListColumn, raw: str, ctx: ListContext, out: Compiled) -> None:
+    # months_away(last) >= k  <=>  last <= today shifted back k months; so every comparison
+    # becomes a range of last-visit dates and uses the index on last_visit.
+    def at_least(k: float) -> str:
+        return ctx.away_cut(max(0, int(-(-k // 1))))  # ceil, so '>= 2.5' means >= 3
+
+    tests: list[str] = []
+    params: list[Any] = []
+    for op, value in _bounds(col, raw):
+        if op == "not":
+            low, high = value
+            tests.append("NOT (c.last_visit <= ? AND c.last_visit > ?)")
+            params.extend([at_least(low), at_least(high + 1)])
+            continue
+        if op in (">=", ">"):
+            k = value if op == ">=" else int(value // 1) + 1
+            tests.append("c.last_visit <= ?")
+            params.append(at_least(k))
+        else:
+            k = value if op == "<=" else -(-value // 1) - 1
+            tests.append("c.last_visit > ?")
+            params.append(at_least(int(k // 1) + 1))
+    out.where.append((" AND ".join(tests) or "1", params))
+
+
+def _compile_nps(col: ListColumn, raw: str, out: Compiled) -> None:
+    word = fold(raw).lstrip("!")
+    categories = {
+        "red": (0, 6),
+        "detractor": (0, 6),
+        "yellow": (7, 8),
+        "passive": (7, 8),
+        "green": (9, 10),
+        "promoter": (9, 10),
+    }
+    categories.update({fold(_(name)): span for name, span in list(categories.items())})
+    if word in categories:
+        low, high = categories[word]
+        test = f"c.nps BETWEEN {low} AND {high}"
+        out.where.append((f"NOT coalesce({test}, 0)" if raw.startswith("!") else test, []))
+        return
+    tests: list[str] = []
+    params: list[Any] = []
+    for op, value in _bounds(col, raw):
+        if op == "not":
+            tests.append("coalesce(c.nps NOT BETWEEN ? AND ?, 1)")
+            params.extend(value)
+        else:
+            tests.append(f"c.nps {op} ?")
+            params.append(value)
+    out.where.append((" AND ".join(tests), params))
+
+
+def _choices(col: ListColumn, raw: str, values: Sequence[str]) -> tuple[bool, list[str]]:
+    """(negated, matching values) for a typed badge or status filter."""
+    text = raw.strip()
+    negate = text.startswith("!")
+    text = _unquote(text.lstrip("!").strip())
+    exact = text.startswith("=")
+    wanted = [fold(part) for part in text.lstrip("=").split(",") if part.strip()]
+    if not wanted:
+        raise FilterError(
+            _("{column}: type one of {values}.").format(
+                column=_(col.label), values=", ".join(_(v) for v in values)
+            )
+        )
+    chosen: list[str] = []
+    for word in wanted:
+        found = [
+            value
+            for value in values
+            if word in (fold(value), fold(_(value)), fold(value)[:1])
+            or (not exact and len(word) > 1 and (word in fold(value) or word in fold(_(value))))
+        ]
+        if not found:
+            raise FilterError(
+                _("{column}: '{text}' is not one of {values}.").format(
+                    column=_(col.label), text=word, values=", ".join(_(v) for v in values)
+                )
+            )
+        chosen.extend(v for v in found if v not in chosen)
+    return negate, chosen
+
+
+def _compile_choice(col: ListColumn, raw: str, ctx: ListContext, out: Compiled) -> None:
+    values = LIGHTS if col.kind == "light" else STATUSES
+    if col.kind == "light" and raw.strip().lstrip("!") == "?":
+        raw = raw.replace("?", "unknown")
+    negate, chosen = _choices(col, raw, values)
+    sql = ctx.expand(col.sort_sql)
+    marks = ", ".join("?" for _ in chosen)
+    out.where.append((f"{sql} {'NOT IN' if negate else 'IN'} ({marks})", list(chosen)))
+
+
+_ON = {"on", "yes", "y", "1", "true", "x"}
+_OFF = {"off", "no", "n", "0", "false", "-"}
+
+
+def _compile_flag(col: ListColumn, raw: str, ctx: ListContext, out: Compiled) -> None:
+    word = fold(raw)
+    negate = word.startswith("!")
+    word = word.lstrip("!").strip()
+    if word in _ON or word == fold(_("on")):
+        on = True
+    elif word in _OFF or word == fold(_("off")):
+        on = False
+    else:
+        raise FilterError(_("{column}: type on or off.").format(column=_(col.label)))
+    sql = ctx.flag_sql(col.key)
+    out.where.append((sql if on != negate else f"NOT {sql}", []))
+
+
+def compile_filter(col: ListColumn, text: str, ctx: ListContext, out: Compiled) -> None:
+    """Add the SQL for one typed column filter to ``out``, or raise :class:`FilterError`."""
+    raw = text.strip()
+    if not raw:
+        return
+    if _empty_test(col, raw, ctx, out):
+        return
+    if col.kind == "text":
+        _compile_text(col, raw, out)
+    elif col.kind == "date":
+        _compile_last_visit(col, raw, out)
+    elif col.kind == "number":
+        _compile_months_away(col, raw, ctx, out)
+    elif col.kind == "nps":
+        _compile_nps(col, raw, out)
+    elif col.kind in ("light", "status"):
+        _compile_choice(col, raw, ctx, out)
+    elif col.kind == "flag":
+        _compile_flag(col, raw, ctx, out)
+    if col.needs_vehicle:
+        out.needs_vehicle = True
+
+
+def compile_search(text: str, out: Compiled) -> None:
+    """Add the search box: every word must appear in some text column."""
+    for word in text.split():
+        folded = fold(_unquote(word))
+        if not folded:
+            continue
+        phone = digits(word)
+        if len(folded) >= 3:
+            term = _phrase(folded)
+            if len(phone) >= 3 and phone != folded:
+                term = f"({term} OR phone : {_phrase(phone)})"
+            out.match.append(term)
+        else:
+            pattern = f"*{_glob_literal(folded)}*"
+            names = [c.search_column for c in COLUMNS if c.search_column]
+            out.search_where.append(
+                ("(" + " OR ".join(f"{n} GLOB ?" for n in names) + ")", [pattern] * len(names))
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# The query
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerQuery:
+    """What the desktop shows: search text, column filters, sort."""
+
+    search: str = ""
+    filters: tuple[tuple[str, str], ...] = ()
+    """``(column key, typed filter)`` pairs, all required."""
+    sort: str = "name"
+    descending: bool = False
+
+    def with_filter(self, key: str, text: str) -> CustomerQuery:
+        rest = tuple((k, t) for k, t in self.filters if k != key)
+        return CustomerQuery(
+            self.search, (*rest, (key, text)) if text.strip() else rest, self.sort, self.descending
+        )
+
+    def without_filter(self, key: str) -> CustomerQuery:
+        return self.with_filter(key, "")
+
+    def sorted_by(self, key: str, descending: bool) -> CustomerQuery:
+        column(key)
+        return CustomerQuery(self.search, self.filters, key, descending)
+
+    def searching(self, text: str) -> CustomerQuery:
+        return CustomerQuery(text, self.filters, self.sort, self.descending)
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.search.strip() or self.filters)
+
+    def compile(self, ctx: ListContext) -> Compiled:
+        """The SQL pieces; raises :class:`FilterError` naming the first unreadable filter."""
+        out = Compiled()
+        compile_search(self.search, out)
+        for key, text in self.filters:
+            compile_filter(column(key), text, ctx, out)
+        if COLUMN_BY_KEY[self.sort].needs_vehicle:
+            out.needs_vehicle = True
+        return out
+
+    def check(self, ctx: ListContext) -> None:
+        """Raise :class:`FilterError` if any part cannot be read."""
+        self.compile(ctx)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "search": self.search,
+                "filters": [list(pair) for pair in self.filters],
+                "sort": self.sort,
+                "descending": self.descending,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> CustomerQuery:
+        data = json.loads(text)
+        sort = data.get("sort", "name")
+        return cls(
+            search=str(data.get("search", "")),
+            filters=tuple((str(k), str(t)) for k, t in data.get("filters", [])),
+            sort=sort if sort in COLUMN_BY_KEY else "name",
+            descending=bool(data.get("descending", False)),
+        )
+
+
+def _order_sql(query: CustomerQuery, ctx: ListContext) -> str:
+    descending = query.descending
+    terms: list[str] = []
+    # A term written with DESC in the column's SQL runs the other way round ('months away'
+    # ascending is the last visit descending).
+    for term in ctx.expand(COLUMN_BY_KEY[query.sort].sort_sql).split(", "):
+        reverse = term.endswith(" DESC")
+        base = term.removesuffix(" DESC")
+        terms.append(f"{base} {'DESC' if descending != reverse else 'ASC'}")
+    terms.append(f"c.id {'DESC' if descending else 'ASC'}")
+    return ", ".join(terms)
+
+
+def _select(
+    conn: sqlite3.Connection,
+    query: CustomerQuery,
+    ctx: ListContext,
+    what: str,
+    *,
+    ordered: bool,
+    limit: int | None = None,
+) -> tuple[str, list[Any]]:
+    compiled = query.compile(ctx)
+    where: list[str] = []
+    params: list[Any] = []
+    hint = ""
+    if compiled.uses_search:
+        sub_sql, sub_params = compiled.search_subquery()
+        probe = conn.execute(
+            f"SELECT count(*) FROM ({sub_sql} LIMIT {SMALL_MATCH + 1})", sub_params
+        ).fetchone()[0]
+        if probe <= SMALL_MATCH:
+            # Few matches: look each one up by id and sort them; walking an index would
+            # visit most of the table before it found them all.
+            hint = " NOT INDEXED"
+        where.append(f"c.id IN ({sub_sql})")
+        params.extend(sub_params)
+    for sql, values in compiled.where:
+        where.append(f"({sql})")
+        params.extend(values)
+    joins = ""
+    if compiled.needs_vehicle:
+        joins = " LEFT JOIN vehicles v ON v.id = c.main_vehicle_id"
+    sql = f"SELECT {what} FROM customers c{hint}{joins}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if ordered:
+        sql += " ORDER BY " + _order_sql(query, ctx)
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return sql, params
+
+
+def first_page(
+    conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext, limit: int = 100
+) -> list[int]:
+    """The ids of the first ``limit`` customers in order: what the screen paints first."""
+    sql, params = _select(conn, query, ctx, "c.id", ordered=True, limit=limit)
+    return [row[0] for row in conn.execute(sql, params)]
+
+
+def count(conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext) -> int:
+    """How many customers match."""
+    if not query.is_filtered:
+        return int(conn.execute("SELECT count(*) FROM customers").fetchone()[0])
+    compiled = query.compile(ctx)
+    if compiled.uses_search and not compiled.where:
+        sub_sql, sub_params = compiled.search_subquery()
+        return int(conn.execute(f"SELECT count(*) FROM ({sub_sql})", sub_params).fetchone()[0])
+    sql, params = _select(conn, query, ctx, "count(*)", ordered=False)
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def snapshot(
+    conn: sqlite3.Connection,
+    query: CustomerQuery,
+    ctx: ListContext,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> array | None:
+    """Every matching id in display order (8 bytes each); ``None`` if cancelled meanwhile."""
+    sql, params = _select(conn, query, ctx, "c.id", ordered=True)
+    ids = array("q")
+    cursor = conn.execute(sql, params)
+    while batch := cursor.fetchmany(20_000):
+        if cancelled():
+            return None
+        ids.extend(row[0] for row in batch)
+    return ids
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One customer as the list shows it: raw values by column key, plus the id."""
+
+    id: int
+    values: dict[str, Any]
+
+    def cell(self, key: str) -> str:
+        """The text of a cell: plain text, never markup."""
+        return format_cell(key, self.values.get(key))
+
+    def tone(self, key: str) -> str | None:
+        """green / yellow / red / None: the colour of a badge cell."""
+        value = self.values.get(key)
+        if key == "light":
+            return None if value == "unknown" else value
+        if key == "nps":
+            return None if value is None else nps_tone(value)
+        if key in ("retention", "caring"):
+            return "on" if value else None
+        if key == "status":
+            return STATUS_TONES.get(value)
+        return None
+
+
+STATUS_TONES = {
+    "active": "green",
+    "overdue": "yellow",
+    "short-term lapsed": "yellow",
+    "long-term lapsed": "red",
+    "confirmed lost": "red",
+}
+LIGHT_LETTERS = {"green": "G", "yellow": "Y", "red": "R", "unknown": "?"}
+
+
+def nps_tone(score: int) -> str:
+    return "red" if score <= 6 else "yellow" if score <= 8 else "green"
+
+
+def format_cell(key: str, value: Any) -> str:
+    """How a value reads on screen; each badge has a letter, digit or symbol besides colour."""
+    if value is None:
+        return "–" if key == "nps" else ""
+    if key == "light":
+        return ("●" if value != "unknown" else "○") + LIGHT_LETTERS.get(value, "?")
+    if key == "retention":
+        return "R" if value else "·"
+    if key == "caring":
+        return "C" if value else "·"
+    if key == "status":
+        return _(value)
+    return str(value)
+
+
+_ROW_SQL = """
+SELECT c.id, c.customer_no, c.name, coalesce(c.phone, c.mobile), c.city,
+       v.brand, v.model, v.plate, c.advisor, c.last_visit, {status}, c.traffic_light, c.nps,
+       {retention}, {caring}
+FROM customers c LEFT JOIN vehicles v ON v.id = c.main_vehicle_id
+WHERE c.id IN ({marks})
+"""
+
+
+def fetch_rows(conn: sqlite3.Connection, ids: Sequence[int], ctx: ListContext) -> list[ListRow]:
+    """The rows of ``ids`` in the order given (ids deleted meanwhile are left out)."""
+    rows: dict[int, ListRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        sql = ctx.expand(_ROW_SQL.replace("{marks}", ", ".join("?" * len(chunk))))
+        for record in conn.execute(sql, chunk):
+            (cid, number, name, phone, city, brand, model, plate, advisor, last, status,
+             light, nps, retention, caring) = record  # fmt: skip
+            vehicle = " ".join(part for part in (brand, model) if part)
+            if plate:
+                vehicle = f"{vehicle} ({plate})" if vehicle else plate
+            away = months_away(dt.date.fromisoformat(last), ctx.today) if last is not None else None
+            rows[cid] = ListRow(
+                cid,
+                {
+                    "customer_no": number,
+                    "name": name,
+                    "phone": phone,
+                    "city": city,
+                    "vehicle": vehicle or None,
+                    "advisor": advisor,
+                    "last_visit": last,
+                    "months_away": away,
+                    "status": status,
+                    "light": light,
+                    "nps": nps,
+                    "retention": bool(retention),
+                    "caring": bool(caring),
+                },
+            )
+    return [rows[i] for i in ids if i in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Export and saved views
+
+
+def export_csv(
+    conn: sqlite3.Connection,
+    query: CustomerQuery,
+    ctx: ListContext,
+    out: TextIO,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write the filtered, sorted list as CSV (fixed English headers); return the row count."""
+    ids = snapshot(conn, query, ctx)
+    assert ids is not None
+    writer = csv.writer(out)
+    writer.writerow([c.key for c in COLUMNS])
+    done = 0
+    for start in range(0, len(ids), 1000):
+        for row in fetch_rows(conn, ids[start : start + 1000], ctx):
+            values = dict(row.values)
+            values["retention"] = int(values["retention"])
+            values["caring"] = int(values["caring"])
+            writer.writerow(["" if values[c.key] is None else values[c.key] for c in COLUMNS])
+            done += 1
+        if progress:
+            progress(done, len(ids))
+    return done
+
+
+def save_view(conn: sqlite3.Connection, name: str, query: CustomerQuery) -> None:
+    """Save ``query`` under ``name`` (replacing a view of that name)."""
+    name = name.strip()
+    if not name:
+        raise RetentionError(_("Give the view a name."))
+    with write(conn):
+        conn.execute(
+            "INSERT INTO saved_views (name, screen, definition, created_by, created_at)"
+            " VALUES (?, 'desktop', ?, ?, ?) ON CONFLICT (screen, name) DO UPDATE SET"
+            " definition = excluded.definition, created_by = excluded.created_by,"
+            " created_at = excluded.created_at",
+            (name, query.to_json(), audit.current_operator(), clock.now().isoformat(sep=" ")),
+        )
+
+
+def saved_views(conn: sqlite3.Connection) -> list[tuple[str, CustomerQuery]]:
+    """The desktop's saved views by name."""
+    return [
+        (name, CustomerQuery.from_json(definition))
+        for name, definition in conn.execute(
+            "SELECT name, definition FROM saved_views WHERE screen = 'desktop' ORDER BY name"
+        )
+    ]
+
+
+def delete_view(conn: sqlite3.Connection, name: str) -> None:
+    with write(conn):
+        conn.execute("DELETE FROM saved_views WHERE screen = 'desktop' AND name = ?", (name,))
+
+
+def parse_filter_option(text: str) -> tuple[str, str]:
+    """``COLUMN=EXPR`` from the command line (the expression may itself start with =)."""
+    key, sep, expr = text.partition("=")
+    if not sep or not key.strip():
+        raise FilterError(
+            _("'{text}' is not COLUMN=FILTER, e.g. city=utrecht or months_away=>12.").format(
+                text=text
+            )
+        )
+    column(key.strip())
+    return key.strip(), expr
+
+
+def query_from_options(
+    filters: Iterable[str], search: str = "", sort: str = "name", descending: bool = False
+) -> CustomerQuery:
+    query = CustomerQuery(search=search)
+    for text in filters:
+        key, expr = parse_filter_option(text)
+        query = query.with_filter(key, expr)
+    return query.sorted_by(sort, descending)
+
+
+def filter_forms() -> list[tuple[str, str]]:
+    """The filter language, example by example: for the help screen and ``--help``."""
+    return [
+        ("jose", _("contains (case and accents ignored: finds José)")),
+        ("^van", _("starts with")),
+        ("=Utrecht", _("is exactly")),
+        ("!golf", _("does not contain")),
+        ('""  !""', _("is empty / is not empty")),
+        (">12  <=3  =0", _("numbers: more than, at most, equal")),
+        ("2024-01..2024-06", _("a range (dates: a year, a month or a day)")),
+        ("<=2025-06", _("dates: up to the end of June 2025")),
+        ("red  !green  y", _("traffic light: green, yellow, red, unknown (or G Y R ?)")),
+        ('<7  red  ""', _("NPS: a score, detractor (red) / passive / promoter, or none")),
+        ("on  off", _("Retention and Caring campaigns")),
+        ("lapsed", _("status: any status containing the word")),
+    ]
+
+
+def export_to_path(
+    conn: sqlite3.Connection,
+    query: CustomerQuery,
+    ctx: ListContext,
+    path: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Export to ``path`` via a temporary file, so a failure never leaves half a list."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise RetentionError(_("{path} is a folder; give a file name.").format(path=path))
+    if not path.parent.is_dir():
+        raise RetentionError(_("The folder {folder} does not exist.").format(folder=path.parent))
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as out:
+            rows = export_csv(conn, query, ctx, out, progress)
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise RetentionError(
+            _("Could not write {path}: {reason}").format(path=path, reason=error.strerror or error)
+        ) from error
+    return rows

@@ -1,0 +1,356 @@
+"""The customer card: contact data, vehicles, badges, statuses and every history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from ... import calls, customers
+from ...customer_list import ListContext, format_cell
+from ...customers import CustomerCard
+from ...db import connect
+from ...i18n import _
+from ..widgets.customer_table import printable
+
+TONE_STYLES = {"green": "bold green", "yellow": "bold yellow", "red": "bold red", "on": "bold cyan"}
+
+
+def _text(value: Any) -> Text:
+    """A cell as plain text: user data never becomes markup or a terminal escape."""
+    if value is None:
+        return Text("")
+    return Text(printable(str(value)))
+
+
+class CustomerCardScreen(Screen[None]):
+    """One customer; keys set the NPS, the traffic light and log a call."""
+
+    BINDING_GROUP_TITLE = _("Customer card")
+    DEFAULT_CSS = """
+    CustomerCardScreen #card-title { padding: 0 1; text-style: bold; background: $panel; }
+    CustomerCardScreen #card-top { height: auto; max-height: 50%; }
+    CustomerCardScreen #card-contact { width: 1fr; padding: 0 1; height: auto; }
+    CustomerCardScreen #card-state { width: 1fr; padding: 0 1; height: auto; }
+    CustomerCardScreen TabbedContent { height: 1fr; }
+    CustomerCardScreen DataTable { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding(
+            "n", "nps", _("NPS"), id="card.nps",
+            tooltip=_("Score the relationship after a conversation, 0-10"),
+        ),
+        Binding(
+            "t", "traffic_light", _("Traffic light"), id="card.light",
+            tooltip=_("Set the traffic light with a reason (managers)"),
+        ),
+        Binding(
+            "c", "call", _("Log call"), id="card.call",
+            tooltip=_("Log a call: outcome, note, callback"),
+        ),
+        Binding(
+            "escape,q", "back", _("Back"), id="card.back",
+            tooltip=_("Back to the list"),
+        ),
+    ]  # fmt: skip
+
+    class Loaded(Message):
+        def __init__(self, card: CustomerCard, may_set_light: bool) -> None:
+            super().__init__()
+            self.card = card
+            self.may_set_light = may_set_light
+
+    class Saved(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, db_path: Path, customer_id: int) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.customer_id = customer_id
+        self.card: CustomerCard | None = None
+        self.may_set_light = False
+
+    @property
+    def title_text(self) -> str:
+        return _("Customer card")
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(_("Reading the customer …"), id="card-title", markup=False)
+        with Horizontal(id="card-top"):
+            yield Static("", id="card-contact")
+            yield Static("", id="card-state")
+        with TabbedContent(id="card-tabs"):
+            for key, label in (
+                ("visits", _("Visits")),
+                ("vehicles", _("Vehicles")),
+                ("calls", _("Calls")),
+                ("nps", _("NPS")),
+                ("lights", _("Traffic light")),
+                ("departures", _("Departures")),
+            ):
+                with TabPane(label, id=f"tab-{key}"):
+                    yield DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._read_card(self.customer_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="card", name="card")
+    def _read_card(self, customer_id: int) -> None:
+        conn = connect(self.db_path, readonly=True)
+        try:
+            card = customers.customer_card(conn, customer_id, ListContext.load(conn))
+            allowed = customers.may_set_traffic_light(conn)
+        finally:
+            conn.close()
+        self.post_message(self.Loaded(card, allowed))
+
+    @on(Loaded)
+    def _show(self, message: Loaded) -> None:
+        card = self.card = message.card
+        self.may_set_light = message.may_set_light
+        d = card.details
+        title = Text()
+        title.append(printable(d["name"]), style="bold")
+        title.append(f"   {printable(d['customer_no'])}", style="dim")
+        self.query_one("#card-title", Static).update(title)
+        self.query_one("#card-contact", Static).update(self._contact_table(card))
+        self.query_one("#card-state", Static).update(self._state_table(card))
+        self._fill(
+            "visits",
+            [
+                _("Date"),
+                _("Invoice"),
+                _("Plate"),
+                _("Amount"),
+                _("Advisor"),
+                _("Mileage"),
+                _("MOT"),
+                _("Sample"),
+            ],
+            [
+                (
+                    v["date"],
+                    v["invoice_no"],
+                    v["plate"],
+                    f"{v['amount']:,.2f}" if v["amount"] is not None else "",
+                    v["advisor"],
+                    f"{v['mileage']:,}" if v["mileage"] is not None else "",
+                    "✓" if v["mot"] else "",
+                    "✓" if v["mot_sample"] else "",
+                )
+                for v in card.visits
+            ],
+        )
+        self._fill(
+            "vehicles",
+            [_("Plate"), _("Brand"), _("Series"), _("Model"), _("Year"), _("VIN")],
+            [
+                (v["plate"], v["brand"], v["series"], v["model"], v["year"], v["vin"])
+                for v in card.vehicles
+            ],
+        )
+        self._fill(
+            "calls",
+            [_("When"), _("Outcome"), _("Note"), _("Callback"), _("By"), _("Campaign")],
+            [
+                (
+                    c["called_at"],
+                    _(c["outcome"]),
+                    c["note"],
+                    c["callback_at"],
+                    c["operator"],
+                    c["campaign"],
+                )
+                for c in card.calls
+            ],
+        )
+        self._fill(
+            "nps",
+            [_("Score"), _("By"), _("When")],
+            [(n["score"], n["operator"], n["recorded_at"]) for n in card.nps_history],
+        )
+        self._fill(
+            "lights",
+            [_("Light"), _("Reason"), _("Assessed"), _("Source"), _("By"), _("When")],
+            [
+                (
+                    _(h["light"]),
+                    h["reason"],
+                    h["assessed_on"],
+                    _(h["source"]),
+                    h["operator"],
+                    h["recorded_at"],
+                )
+                for h in card.light_history
+            ],
+        )
+        self._fill(
+            "departures",
+            [_("Date"), _("Reason"), _("Note"), _("By")],
+            [(x["departed_on"], x["reason"], x["note"], x["operator"]) for x in card.departures],
+        )
+
+    def _fill(self, key: str, headers: list[str], rows: list[tuple]) -> None:
+        table = self.query_one(f"#table-{key}", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(Text(h) for h in headers))
+        for values in rows:
+            table.add_row(*(_text(v) for v in values))
+
+    def _contact_table(self, card: CustomerCard) -> Table:
+        d = card.details
+        table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(overflow="fold")
+        address = ", ".join(
+            printable(str(part)) for part in (d["street"], d["postcode"], d["city"]) if part
+        )
+
+        def yes(flag: int) -> str:
+            return _("yes") if flag else _("no")
+
+        blocked = {b["channel"]: b["reason"] for b in card.blocks}
+        consent = ", ".join(
+            f"{_(channel)} {yes(d[f'consent_{channel}'])}"
+            + (f" ({_('do not contact')})" if channel in blocked else "")
+            for channel in ("phone", "email", "sms")
+        )
+        for label, value in (
+            (_("Phone"), d["phone"]),
+            (_("Mobile"), d["mobile"]),
+            (_("Email"), d["email"]),
+            (_("Address"), address),
+            (_("Country"), d["country"]),
+            (_("Advisor"), d["advisor"]),
+            (_("Consent"), consent),
+            (_("Vehicle"), card.row.values.get("vehicle")),
+        ):
+            table.add_row(Text(label), _text(value))
+        return table
+
+    def _state_table(self, card: CustomerCard) -> Table:
+        row = card.row
+        d = card.details
+        table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(overflow="fold")
+
+        def badge(key: str, words: str) -> Text:
+            text = Text(format_cell(key, row.values.get(key)) + "  ")
+            tone = row.tone(key)
+            if tone:
+                text.stylize(TONE_STYLES[tone])
+            text.append(printable(words))
+            return text
+
+        status = format_cell("status", row.values["status"])
+        if d["recorded_status"]:
+            status += "  " + _("(recorded {date})").format(date=d["recorded_status_on"] or "")
+        last = row.values["last_visit"]
+        away = row.values["months_away"]
+        light_reason = d["traffic_light_reason"] or ""
+        rows: list[tuple[str, Text]] = [
+            (_("Status"), Text(status)),
+            (
+                _("Last visit"),
+                Text(
+                    _("{date}, {months} months ago").format(date=last, months=away)
+                    if last
+                    else _("never")
+                ),
+            ),
+            (_("Visits"), Text(f"{d['visit_count']:,}")),
+            (_("Traffic light"), badge("light", f"{_(d['traffic_light'])} {light_reason}")),
+            (_("NPS"), badge("nps", d["nps_on"] or "")),
+            (_("Retention"), badge("retention", "")),
+            (_("Caring"), badge("caring", "")),
+        ]
+        for label, value in rows:
+            table.add_row(Text(label), value)
+        return table
+
+    # -- changes: each saved at once, in a worker ---------------------------------------------
+
+    def _save(self, change: Callable[[Any], None], done: str) -> None:
+        self._write(change, done)
+
+    @work(thread=True, exit_on_error=False, group="card-write", name="card-write")
+    def _write(self, change: Callable[[Any], None], done: str) -> None:
+        conn = connect(self.db_path)
+        try:
+            change(conn)
+        finally:
+            conn.close()
+        self.post_message(self.Saved(done))
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        self.notify(message.text, markup=False)
+        self.reload()
+
+    def action_nps(self) -> None:
+        from .card_forms import NpsForm
+
+        def chosen(score: int | None) -> None:
+            if score is not None:
+                self._save(
+                    lambda conn: customers.set_nps(conn, self.customer_id, score),
+                    _("NPS {score} saved.").format(score=score),
+                )
+
+        self.app.push_screen(NpsForm(), chosen)
+
+    def action_traffic_light(self) -> None:
+        from .card_forms import TrafficLightForm
+
+        if not self.may_set_light:
+            self.notify(
+                _("Only a manager sets the traffic light (settings: managers)."),
+                severity="warning",
+                markup=False,
+            )
+            return
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result is not None:
+                light, reason = result
+                self._save(
+                    lambda conn: customers.set_traffic_light(conn, self.customer_id, light, reason),
+                    _("Traffic light set to {light}.").format(light=_(light)),
+                )
+
+        current = self.card.details["traffic_light"] if self.card else "unknown"
+        self.app.push_screen(TrafficLightForm(current), chosen)
+
+    def action_call(self) -> None:
+        from .card_forms import CallForm
+
+        def chosen(result: tuple[str, str, Any] | None) -> None:
+            if result is not None:
+                outcome, note, callback = result
+                self._save(
+                    lambda conn: calls.log_call(conn, self.customer_id, outcome, note, callback),
+                    _("Call logged: {outcome}.").format(outcome=_(outcome)),
+                )
+
+        self.app.push_screen(CallForm(), chosen)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

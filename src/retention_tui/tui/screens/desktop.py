@@ -1,0 +1,343 @@
+"""The operator desktop: every customer, searched and filtered by any column, with badges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from ... import clock
+from ...customer_list import (
+    COLUMN_BY_KEY,
+    CustomerQuery,
+    FilterError,
+    ListContext,
+    filter_forms,
+)
+from ...i18n import _
+from ..widgets.customer_table import CustomerTable, printable
+
+# Typing pauses shorter than this are one edit: the query runs once, after the last key.
+DEBOUNCE = 0.04
+
+
+class Chip(Static):
+    """One active filter above the table; a click removes it."""
+
+    class Removed(Message):
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, key: str, text: str) -> None:
+        label = _("Search") if key == "" else _(COLUMN_BY_KEY[key].label)
+        super().__init__(Text(f"{label}: {printable(text)} ✕"), classes="chip", markup=False)
+        self.filter_key = key
+        self.tooltip = _("Click to remove this filter")
+
+    def on_click(self) -> None:
+        self.post_message(self.Removed(self.filter_key))
+
+
+class DesktopScreen(Screen[None]):
+    """The screen an advisor lives in."""
+
+    BINDING_GROUP_TITLE = _("Desktop")
+    DEFAULT_CSS = """
+    DesktopScreen #desktop-top { height: auto; }
+    DesktopScreen Input { border: none; height: 1; padding: 0 1; background: $boost; }
+    DesktopScreen Input:focus { background: $accent 25%; }
+    DesktopScreen #chips { height: auto; padding: 0 1; }
+    DesktopScreen #chips.-empty { display: none; }
+    DesktopScreen .chip {
+        width: auto; height: 1; margin-right: 1; padding: 0 1;
+        background: $accent 30%; color: $text;
+    }
+    DesktopScreen .chip:hover { background: $error 40%; }
+    DesktopScreen #filter-bar { height: 1; display: none; margin-top: 1; }
+    DesktopScreen #filter-bar.-open { display: block; }
+    DesktopScreen #filter-label { width: auto; padding: 0 1; text-style: bold; }
+    DesktopScreen #filter-input { width: 1fr; }
+    DesktopScreen #filter-error { color: $error; height: auto; padding: 0 1; display: none; }
+    DesktopScreen #filter-error.-shown { display: block; }
+    DesktopScreen #desktop-count { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding(
+            "slash", "search", _("Search"), id="desktop.search",
+            tooltip=_("Search every text column at once"),
+        ),
+        Binding(
+            "f", "filter_column", _("Filter"), id="desktop.filter",
+            tooltip=_("Filter the column under the cursor (see the filter language below)"),
+        ),
+        Binding(
+            "escape", "clear_one", _("Clear"), id="desktop.clear",
+            tooltip=_("Leave the filter box, or remove the last filter"),
+        ),
+        Binding(
+            "C", "clear_all", _("Clear all"), id="desktop.clear_all",
+            tooltip=_("Remove the search and every filter"),
+        ),
+        Binding(
+            "left_square_bracket", "sort(False)", _("Sort▲"), id="desktop.sort_up",
+            tooltip=_("Sort by the column under the cursor, ascending"),
+        ),
+        Binding(
+            "right_square_bracket", "sort(True)", _("Sort▼"), id="desktop.sort_down",
+            tooltip=_("Sort by the column under the cursor, descending"),
+        ),
+        Binding(
+            "x", "export", _("Export"), id="desktop.export",
+            tooltip=_("Write the filtered, sorted list to a CSV file"),
+        ),
+        Binding(
+            "s", "save_view", _("Save view"), id="desktop.save_view",
+            tooltip=_("Save the search, filters and sort under a name"),
+        ),
+        Binding(
+            "v", "views", _("Views"), id="desktop.views",
+            tooltip=_("Recall a saved view"),
+        ),
+        Binding(
+            "r", "reload", _("Reload"), id="desktop.reload",
+            tooltip=_("Read the list again (after an import or another advisor's change)"),
+        ),
+        Binding(
+            "o", "overview", _("Overview"), id="desktop.overview",
+            tooltip=_("The database at a glance"),
+        ),
+    ]  # fmt: skip
+
+    def __init__(self, db_path: Path) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.customer_query = CustomerQuery()
+        self._filter_key: str | None = None
+        self._timer: Timer | None = None
+        self._pending: CustomerQuery | None = None
+
+    @property
+    def title_text(self) -> str:
+        return _("Desktop")
+
+    @property
+    def help_notes(self) -> list[tuple[str, str]]:
+        return filter_forms()
+
+    @property
+    def table(self) -> CustomerTable:
+        return self.query_one(CustomerTable)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#search", Input)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="desktop-top"):
+            yield Input(
+                placeholder=_("Search name, number, phone, email, city, vehicle, advisor  ( / )"),
+                id="search",
+            )
+            yield Horizontal(id="chips", classes="-empty")
+            with Horizontal(id="filter-bar"):
+                yield Label("", id="filter-label", markup=False)
+                yield Input(id="filter-input")
+            yield Static("", id="filter-error", markup=False)
+            yield Static(_("Reading customers …"), id="desktop-count", markup=False)
+        yield CustomerTable(self.db_path, id="customers")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.search_input.can_focus = True
+        self.table.focus()
+        self.table.show(self.customer_query)
+
+    # -- applying a query ------------------------------------------------------------------
+
+    def apply(self, query: CustomerQuery) -> bool:
+        """Show ``query`` if it can be read; otherwise say why and keep the last good one."""
+        error = self.query_one("#filter-error", Static)
+        try:
+            query.check(ListContext(clock.today()))
+        except FilterError as problem:
+            error.update(Text(problem.message))
+            error.add_class("-shown")
+            return False
+        error.remove_class("-shown")
+        self.customer_query = query
+        self.table.show(query)
+        self._show_chips()
+        self.table.refresh()
+        return True
+
+    def apply_soon(self, query: CustomerQuery) -> None:
+        """Apply ``query`` after a short typing pause."""
+        self._pending = query
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE, self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        if self._pending is not None:
+            query, self._pending = self._pending, None
+            self.apply(query)
+
+    def _show_chips(self) -> None:
+        chips = self.query_one("#chips", Horizontal)
+        chips.remove_children()
+        query = self.customer_query
+        new = [Chip("", query.search)] if query.search.strip() else []
+        new += [Chip(key, text) for key, text in query.filters]
+        chips.set_class(not new, "-empty")
+        if new:
+            chips.mount_all(new)
+
+    @on(Chip.Removed)
+    def _chip_removed(self, message: Chip.Removed) -> None:
+        if message.key == "":
+            self.search_input.value = ""
+            self.apply(self.customer_query.searching(""))
+        else:
+            self.apply(self.customer_query.without_filter(message.key))
+
+    @on(CustomerTable.Counted)
+    def _count_changed(self, message: CustomerTable.Counted) -> None:
+        query = self.customer_query
+        sort = _(COLUMN_BY_KEY[query.sort].label) + (" ▼" if query.descending else " ▲")
+        if message.matches is None:
+            figure = _("counting …")
+        elif message.total is None or not query.is_filtered:
+            figure = _("{count} customers").format(count=f"{message.matches:,}")
+        else:
+            figure = _("{count} of {total} customers").format(
+                count=f"{message.matches:,}", total=f"{message.total:,}"
+            )
+        text = _("{figure} · sorted by {sort}").format(figure=figure, sort=sort)
+        self.query_one("#desktop-count", Static).update(Text(text))
+
+    @on(CustomerTable.Chosen)
+    def _open_customer(self, message: CustomerTable.Chosen) -> None:
+        from .customer_card import CustomerCardScreen
+
+        self.app.push_screen(CustomerCardScreen(self.db_path, message.customer_id))
+
+    # -- search and filter boxes -----------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_typed(self, event: Input.Changed) -> None:
+        self.apply_soon(self.customer_query.searching(event.value))
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        if self._filter_key is not None:
+            self.apply_soon(self.customer_query.with_filter(self._filter_key, event.value))
+
+    @on(Input.Submitted)
+    def _box_done(self, event: Input.Submitted) -> None:
+        self._apply_pending()
+        self._close_filter_bar()
+        self.table.focus()
+
+    def _close_filter_bar(self) -> None:
+        self.query_one("#filter-bar").remove_class("-open")
+        self._filter_key = None
+
+    def action_search(self) -> None:
+        self.search_input.focus()
+
+    def action_filter_column(self) -> None:
+        column = self.table.current_column
+        self._filter_key = column.key
+        current = dict(self.customer_query.filters).get(column.key, "")
+        self.query_one("#filter-label", Label).update(
+            Text(_("Filter {column}:").format(column=_(column.label)))
+        )
+        box = self.filter_input
+        with box.prevent(Input.Changed):
+            box.value = current
+        box.placeholder = _("e.g. {examples}").format(examples=_example(column.kind))
+        self.query_one("#filter-bar").add_class("-open")
+        box.focus()
+
+    def action_clear_one(self) -> None:
+        focused = self.focused
+        if focused in (self.search_input, self.filter_input):
+            self._apply_pending()
+            self._close_filter_bar()
+            self.table.focus()
+            return
+        query = self.customer_query
+        if query.filters:
+            self.apply(query.without_filter(query.filters[-1][0]))
+        elif query.search:
+            self.search_input.value = ""
+            self.apply(query.searching(""))
+
+    def action_clear_all(self) -> None:
+        with self.search_input.prevent(Input.Changed):
+            self.search_input.value = ""
+        query = self.customer_query
+        self.apply(CustomerQuery(sort=query.sort, descending=query.descending))
+
+    def action_sort(self, descending: bool) -> None:
+        key = self.table.current_column.key
+        self.apply(self.customer_query.sorted_by(key, descending))
+
+    def action_reload(self) -> None:
+        self.table.reload()
+
+    def action_overview(self) -> None:
+        from .home import HomeScreen
+
+        self.app.push_screen(HomeScreen(self.db_path))
+
+    def action_export(self) -> None:
+        from .export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.db_path, self.customer_query))
+
+    def action_save_view(self) -> None:
+        from .views import SaveViewScreen
+
+        self.app.push_screen(SaveViewScreen(self.db_path, self.customer_query))
+
+    def action_views(self) -> None:
+        from .views import ViewsScreen
+
+        def chosen(query: CustomerQuery | None) -> None:
+            if query is not None:
+                self.recall(query)
+
+        self.app.push_screen(ViewsScreen(self.db_path), chosen)
+
+    def recall(self, query: CustomerQuery) -> None:
+        """Show a saved view: its search, filters and sort."""
+        with self.search_input.prevent(Input.Changed):
+            self.search_input.value = query.search
+        self.apply(query)
+
+
+def _example(kind: str) -> str:
+    return {
+        "text": 'jan   ^van   =Utrecht   !golf   ""',
+        "number": ">12   <=3   6..12",
+        "date": "<=2025-06   2024-01..2024-06   2026",
+        "light": "red   !green   y",
+        "nps": '<7   red   9..10   ""',
+        "flag": "on   off",
+        "status": "lapsed   =active   !lost",
+    }[kind]

@@ -1,0 +1,522 @@
+"""The desktop's customer table: a virtual ``ScrollView`` over SQLite pages.
+
+Only the rows on screen are drawn. A query runs in a thread worker in three steps, each posted
+as soon as it is ready: the first page, the exact count, and the snapshot of every matching id
+(an ``array('q')``, 8 MB per million customers). Further pages are fetched by id in workers
+around the visible window and kept in a small LRU; a generation counter drops results of a
+query the user has already replaced. ``render_line`` never queries and never parses markup:
+cells are plain segments, so a name like ``[bold]x[/]`` shows as typed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import unicodedata
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, on
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+from ... import customer_list
+from ...customer_list import COLUMNS, CustomerQuery, ListContext, ListRow
+from ...db import connect
+from ...i18n import _
+from ..errors import error_text, was_interrupted
+
+PAGE = 50
+HEADER_ROWS = 1
+GAP = 1
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (escape sequences, newlines) shown as symbols."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\r\t":
+            out.append(" ")
+        elif unicodedata.category(ch)[0] == "C":
+            out.append(chr(0x2400 + ord(ch)) if ord(ch) < 0x20 else "�")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def fit(text: str, width: int, align: str = "left") -> str:
+    """``text`` cut or padded to exactly ``width`` cells (wide characters counted as two)."""
+    text = printable(text)
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    pad = width - length
+    if align == "right":
+        return " " * pad + text
+    if align == "center":
+        return " " * (pad // 2) + text + " " * (pad - pad // 2)
+    return text + " " * pad
+
+
+@dataclass
+class _Shown:
+    """What the table currently shows (one generation)."""
+
+    generation: int
+    ctx: ListContext
+    query: CustomerQuery
+    ids: array | None = None
+    first_ids: list[int] | None = None
+    matches: int | None = None
+    total: int | None = None
+
+
+class CustomerTable(ScrollView, can_focus=True):
+    """Every customer matching a :class:`CustomerQuery`, one line each."""
+
+    COMPONENT_CLASSES = {
+        "customer-table--header",
+        "customer-table--header-current",
+        "customer-table--cursor",
+        "customer-table--cursor-cell",
+        "customer-table--placeholder",
+        "customer-table--green",
+        "customer-table--yellow",
+        "customer-table--red",
+        "customer-table--on",
+    }
+    DEFAULT_CSS = """
+    CustomerTable {
+        height: 1fr;
+        background: $surface;
+        & > .customer-table--header { text-style: bold; background: $panel; }
+        & > .customer-table--header-current { text-style: bold reverse; background: $panel; }
+        & > .customer-table--cursor { background: $accent 40%; }
+        & > .customer-table--cursor-cell { background: $accent; color: $text; }
+        & > .customer-table--placeholder { color: $text-muted; }
+        & > .customer-table--green { color: $success; text-style: bold; }
+        & > .customer-table--yellow { color: $warning; text-style: bold; }
+        & > .customer-table--red { color: $error; text-style: bold; }
+        & > .customer-table--on { color: $accent; text-style: bold; }
+        &:focus > .customer-table--cursor { background: $accent 60%; }
+    }
+    """
+    BINDINGS = [
+        Binding("up,k", "move(-1)", _("Up"), show=False),
+        Binding("down,j", "move(1)", _("Down"), show=False),
+        Binding("pageup", "page(-1)", _("Page up"), show=False),
+        Binding("pagedown", "page(1)", _("Page down"), show=False),
+        Binding("home,g", "first", _("First row"), show=False),
+        Binding("end,G", "last", _("Last row"), show=False),
+        Binding("left,h", "column(-1)", _("Column left"), show=False),
+        Binding("right,l", "column(1)", _("Column right"), show=False),
+        Binding("enter", "open", _("Open"), id="table.open", tooltip=_("Open the customer card")),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, repaint=False)
+    cursor_column: reactive[int] = reactive(5, repaint=False)
+
+    class Chosen(Message):
+        """The advisor pressed enter (or clicked twice) on a customer."""
+
+        def __init__(self, customer_id: int) -> None:
+            super().__init__()
+            self.customer_id = customer_id
+
+    class Counted(Message):
+        """The number of matching customers changed (``matches`` None while counting)."""
+
+        def __init__(self, matches: int | None, total: int | None) -> None:
+            super().__init__()
+            self.matches = matches
+            self.total = total
+
+    class Painted(Message):
+        """The first page of a query is on screen (benchmarks wait for it)."""
+
+        def __init__(self, generation: int) -> None:
+            super().__init__()
+            self.generation = generation
+
+    # Worker results, posted from threads to the table itself.
+    class _FirstPage(Message):
+        def __init__(self, generation: int, ctx: ListContext, ids: list[int], rows: list) -> None:
+            super().__init__()
+            self.generation, self.ctx, self.ids, self.rows = generation, ctx, ids, rows
+
+    class _Counted(Message):
+        def __init__(self, generation: int, matches: int, total: int) -> None:
+            super().__init__()
+            self.generation, self.matches, self.total = generation, matches, total
+
+    class _Snapshot(Message):
+        def __init__(self, generation: int, ids: array) -> None:
+            super().__init__()
+            self.generation, self.ids = generation, ids
+
+    class _Page(Message):
+        def __init__(self, generation: int, page: int, rows: list[ListRow]) -> None:
+            super().__init__()
+            self.generation, self.page, self.rows = generation, page, rows
+
+    class _Failed(Message):
+        def __init__(self, generation: int, text: str) -> None:
+            super().__init__()
+            self.generation, self.text = generation, text
+
+    def __init__(self, db_path: Path, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.db_path = db_path
+        self.query_in_use = CustomerQuery()
+        self._generation = 0
+        self._shown: _Shown | None = None
+        self._pages: LRUCache[int, list[ListRow]] = LRUCache(64)
+        self._in_flight: set[int] = set()
+        self._strips: LRUCache[tuple, Strip] = LRUCache(512)
+        self._widths = [c.width for c in COLUMNS]
+        self._offsets: list[int] = []
+        x = 0
+        for width in self._widths:
+            self._offsets.append(x)
+            x += width + GAP
+        self._total_width = x
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        shown = self._shown
+        if shown is None:
+            return 0
+        if shown.ids is not None:
+            return len(shown.ids)
+        if shown.matches is not None:
+            return shown.matches
+        return len(shown.first_ids or [])
+
+    @property
+    def current_column(self) -> customer_list.ListColumn:
+        return COLUMNS[self.cursor_column]
+
+    @property
+    def current_customer_id(self) -> int | None:
+        row = self._row(self.cursor_row)
+        return row.id if row else None
+
+    @property
+    def is_settled(self) -> bool:
+        """True when the latest query's id snapshot is shown (nothing left to read)."""
+        return (
+            self._shown is not None
+            and self._shown.generation == self._generation
+            and self._shown.ids is not None
+        )
+
+    def show(self, query: CustomerQuery) -> int:
+        """Start showing ``query``; the old rows stay until its first page arrives."""
+        self._generation += 1
+        self.query_in_use = query
+        self.run_worker(
+            lambda: self._read_query(self._generation, query),
+            thread=True,
+            exclusive=True,
+            group="customer-query",
+            exit_on_error=False,
+            name="customer-query",
+        )
+        return self._generation
+
+    def reload(self) -> int:
+        """Read the current query again (after a change to the data)."""
+        return self.show(self.query_in_use)
+
+    def visible_text(self) -> list[str]:
+        """The text of the lines on screen (for tests and the benchmark)."""
+        return [self.render_line(y).text for y in range(self.size.height)]
+
+    # -- workers (threads: no widget state is read here) -------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        return connect(self.db_path, readonly=True)
+
+    def _read_query(self, generation: int, query: CustomerQuery) -> None:
+        worker = get_current_worker()
+        try:
+            conn = self._connect()
+            try:
+                ctx = ListContext.load(conn)
+                ids = customer_list.first_page(conn, query, ctx, 2 * PAGE)
+                rows = customer_list.fetch_rows(conn, ids, ctx)
+                if worker.is_cancelled:
+                    return
+                self.post_message(self._FirstPage(generation, ctx, ids, rows))
+                matches = customer_list.count(conn, query, ctx)
+                total = (
+                    matches
+                    if not query.is_filtered
+                    else conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+                )
+                if worker.is_cancelled:
+                    return
+                self.post_message(self._Counted(generation, matches, total))
+                snapshot = customer_list.snapshot(
+                    conn, query, ctx, cancelled=lambda: worker.is_cancelled
+                )
+                if snapshot is not None and not worker.is_cancelled:
+                    self.post_message(self._Snapshot(generation, snapshot))
+            finally:
+                conn.close()
+        except Exception as error:
+            if not was_interrupted(error):
+                self.post_message(self._Failed(generation, error_text(error, self.db_path)))
+
+    def _read_page(self, generation: int, ctx: ListContext, page: int, ids: list[int]) -> None:
+        conn = self._connect()
+        try:
+            rows = customer_list.fetch_rows(conn, ids, ctx)
+        finally:
+            conn.close()
+        self.post_message(self._Page(generation, page, rows))
+
+    # -- results ---------------------------------------------------------------------------
+
+    @on(_FirstPage)
+    def _first_page_arrived(self, message: _FirstPage) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._shown = _Shown(message.generation, message.ctx, self.query_in_use)
+        self._shown.first_ids = message.ids
+        self._pages.clear()
+        self._in_flight.clear()
+        self._strips.clear()
+        for start in range(0, len(message.rows), PAGE):
+            self._pages.set(start // PAGE, message.rows[start : start + PAGE])
+        self.cursor_row = 0
+        self._resize()
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Counted(None, None))
+        self.call_after_refresh(self.post_message, self.Painted(message.generation))
+
+    @on(_Counted)
+    def _count_arrived(self, message: _Counted) -> None:
+        message.stop()
+        shown = self._shown
+        if shown is None or message.generation != shown.generation:
+            return
+        shown.matches, shown.total = message.matches, message.total
+        self._resize()
+        self.post_message(self.Counted(message.matches, message.total))
+
+    @on(_Snapshot)
+    def _snapshot_arrived(self, message: _Snapshot) -> None:
+        message.stop()
+        shown = self._shown
+        if shown is None or message.generation != shown.generation:
+            return
+        shown.ids = message.ids
+        shown.matches = len(message.ids)
+        self._resize()
+        self.refresh()
+        self.post_message(self.Counted(shown.matches, shown.total))
+
+    @on(_Page)
+    def _page_arrived(self, message: _Page) -> None:
+        message.stop()
+        self._in_flight.discard(message.page)
+        shown = self._shown
+        if shown is None or message.generation != shown.generation:
+            return
+        self._pages.set(message.page, message.rows)
+        self.refresh_lines(message.page * PAGE + HEADER_ROWS, PAGE)
+
+    @on(_Failed)
+    def _query_failed(self, message: _Failed) -> None:
+        message.stop()
+        if message.generation == self._generation:
+            self.app.notify(
+                message.text,
+                title=_("Could not read the customers"),
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._total_width, self.row_count + HEADER_ROWS)
+        self.cursor_row = self.validate_cursor_row(self.cursor_row)
+
+    def _row(self, index: int) -> ListRow | None:
+        page = self._pages.get(index // PAGE)
+        if page is None:
+            return None
+        offset = index % PAGE
+        return page[offset] if offset < len(page) else None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._request_pages()
+        return super().render_lines(crop)
+
+    def _request_pages(self) -> None:
+        shown = self._shown
+        if shown is None or shown.ids is None:
+            return
+        height = max(1, self.size.height)
+        top = int(self.scroll_y)
+        first = max(0, top - height) // PAGE
+        last = min(len(shown.ids) - 1, top + 2 * height) // PAGE
+        for page in range(first, last + 1):
+            if page in self._in_flight or self._pages.get(page) is not None:
+                continue
+            ids = list(shown.ids[page * PAGE : (page + 1) * PAGE])
+            if not ids:
+                continue
+            self._in_flight.add(page)
+            self.run_worker(
+                lambda g=shown.generation, c=shown.ctx, p=page, i=ids: self._read_page(g, c, p, i),
+                thread=True,
+                group="customer-pages",
+                exit_on_error=False,
+                name="customer-page",
+            )
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x = int(self.scroll_x)
+        if y < HEADER_ROWS:
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        index = int(self.scroll_y) + y - HEADER_ROWS
+        if index >= self.row_count:
+            return Strip.blank(width, self.rich_style)
+        is_cursor = index == self.cursor_row
+        row = self._row(index)
+        generation = self._shown.generation if self._shown else 0
+        key = (generation, index, is_cursor, self.cursor_column if is_cursor else -1, row is None)
+        strip = self._strips.get(key) if row is not None else None
+        if strip is None:
+            strip = self._row_strip(row, is_cursor)
+            if row is not None:
+                self._strips.set(key, strip)
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _header_strip(self) -> Strip:
+        base = self.get_component_rich_style("customer-table--header")
+        current = self.get_component_rich_style("customer-table--header-current")
+        query = self.query_in_use
+        filtered = {key for key, _text in query.filters}
+        segments: list[Segment] = []
+        for i, col in enumerate(COLUMNS):
+            label = col.title
+            if col.key == query.sort and col.width > 3:
+                label += " ▼" if query.descending else " ▲"
+            if col.key in filtered and col.width > 3:
+                label = "⚑" + label
+            style = current if i == self.cursor_column else base
+            segments.append(Segment(fit(label, col.width, col.align), style))
+            segments.append(Segment(" " * GAP, base))
+        return Strip(segments, self._total_width)
+
+    def _row_strip(self, row: ListRow | None, is_cursor: bool) -> Strip:
+        base = self.rich_style
+        if is_cursor:
+            base = base + self.get_component_rich_style("customer-table--cursor")
+        if row is None:
+            muted = base + self.get_component_rich_style("customer-table--placeholder")
+            return Strip([Segment(fit("…", self._total_width), muted)], self._total_width)
+        segments: list[Segment] = []
+        cell_cursor = self.get_component_rich_style("customer-table--cursor-cell")
+        for i, col in enumerate(COLUMNS):
+            style: Style = base
+            tone = row.tone(col.key)
+            if tone:
+                style = style + self.get_component_rich_style(f"customer-table--{tone}")
+            if is_cursor and i == self.cursor_column:
+                style = style + cell_cursor
+            segments.append(Segment(fit(row.cell(col.key), col.width, col.align), style))
+            segments.append(Segment(" " * GAP, base))
+        return Strip(segments, self._total_width)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    # -- cursor ----------------------------------------------------------------------------
+
+    def validate_cursor_row(self, value: int) -> int:
+        return max(0, min(value, self.row_count - 1))
+
+    def validate_cursor_column(self, value: int) -> int:
+        return max(0, min(value, len(COLUMNS) - 1))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        # Virtual lines: a row's line is its index below the header.
+        self.refresh_lines(old + HEADER_ROWS)
+        self.refresh_lines(new + HEADER_ROWS)
+        self._keep_cursor_visible()
+
+    def watch_cursor_column(self, old: int, new: int) -> None:
+        self.refresh()
+        left = self._offsets[new]
+        right = left + COLUMNS[new].width
+        width = self.size.width
+        if left < self.scroll_x:
+            self.scroll_to(x=left, animate=False)
+        elif right > self.scroll_x + width:
+            self.scroll_to(x=right - width, animate=False)
+
+    def _keep_cursor_visible(self) -> None:
+        visible = max(1, self.size.height - HEADER_ROWS)
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
+
+    def action_move(self, delta: int) -> None:
+        self.cursor_row += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor_row += direction * max(1, self.size.height - HEADER_ROWS - 1)
+
+    def action_first(self) -> None:
+        self.cursor_row = 0
+
+    def action_last(self) -> None:
+        self.cursor_row = self.row_count - 1
+
+    def action_column(self, delta: int) -> None:
+        self.cursor_column += delta
+
+    def action_open(self) -> None:
+        customer_id = self.current_customer_id
+        if customer_id is not None:
+            self.post_message(self.Chosen(customer_id))
+
+    def on_click(self, event: events.Click) -> None:
+        y = event.y
+        x = event.x + int(self.scroll_x)
+        for i, left in enumerate(self._offsets):
+            if left <= x < left + COLUMNS[i].width + GAP:
+                self.cursor_column = i
+                break
+        if y < HEADER_ROWS:
+            return
+        index = int(self.scroll_y) + y - HEADER_ROWS
+        if index < self.row_count:
+            self.cursor_row = index
+            if event.chain >= 2:
+                self.action_open()
