@@ -60,3 +60,11 @@ def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
 def data_dir() -> Path:
     """The canonical CSV files of DATA-FORMAT.md used by the tests."""
     return DATA
+
+
+@pytest.fixture
+def desk_db(tmp_path: Path) -> Path:
+    """Six known customers (tests/desk_data.py) at tmp_path/desk.db."""
+    from desk_data import make_desk_db
+
+    return make_desk_db(tmp_path / "desk.db")

@@ -268,6 +268,64 @@ def summary(obj: Context, fmt: str) -> None:
             click.echo(f"{name.ljust(width)}  {shown}")
 
 
+@report.command()
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="COLUMN=FILTER",
+    help=_(
+        "A column filter in the desktop's filter language, e.g. city=utrecht, "
+        "months_away='>12', light=red (repeat to combine)."
+    ),  # fmt: skip
+)
+@click.option("--search", default="", help=_("Text that must appear in some text column."))
+@click.option("--sort", default="name", show_default=True, help=_("Column to sort by."))
+@click.option("--desc", is_flag=True, help=_("Sort descending."))
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def customers(
+    obj: Context, filters: tuple[str, ...], search: str, sort: str, desc: bool, fmt: str
+) -> None:
+    """The desktop's customer list, filtered and sorted as on screen.
+
+    \b
+    Columns: light nps retention caring customer_no name phone city vehicle advisor
+             last_visit months_away status
+    Filters: jose (contains)  ^van (starts)  =Utrecht (exactly)  !golf (not)
+             "" (empty)  >12  <=2025-06  2024-01..2024-06  red  <7  on/off
+    """
+    from . import customer_list as cl
+
+    query = cl.query_from_options(filters, search, sort, desc)
+    conn = obj.open(create=False)
+    try:
+        ctx = cl.ListContext.load(conn)
+        query.check(ctx)
+        if fmt == "csv":
+            cl.export_csv(conn, query, ctx, sys.stdout)
+            return
+        from .cells import fit
+
+        click.echo(" ".join(fit(c.title, c.width, c.align) for c in cl.COLUMNS).rstrip())
+        ids = cl.snapshot(conn, query, ctx)
+        assert ids is not None
+        for start in range(0, len(ids), 1000):
+            for row in cl.fetch_rows(conn, ids[start : start + 1000], ctx):
+                click.echo(
+                    " ".join(fit(row.cell(c.key), c.width, c.align) for c in cl.COLUMNS).rstrip()
+                )
+        total = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+        click.echo(
+            _("{count} of {total} customers").format(count=f"{len(ids):,}", total=f"{total:,}"),
+            err=True,
+        )
+    finally:
+        conn.close()
+
+
 # -- backup ---------------------------------------------------------------------------------
 
 

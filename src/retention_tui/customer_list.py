@@ -72,6 +72,7 @@ class ListColumn:
     """text, number, date, light, nps, flag or status: which filter forms apply."""
     width: int
     sort_sql: str
+    """The sort terms, separated by ';' (a term ending in DESC runs the other way)."""
     search_column: str | None = None
     """Column of ``customer_search`` holding the folded text (text columns)."""
     empty_sql: str | None = None
@@ -118,7 +119,7 @@ COLUMNS: tuple[ListColumn, ...] = (
         "Vehicle",
         "text",
         24,
-        "v.brand, v.model, v.plate",
+        "v.brand; v.model; v.plate",
         "vehicle",
         "c.main_vehicle_id IS NULL",
         needs_vehicle=True,
@@ -134,7 +135,7 @@ COLUMNS: tuple[ListColumn, ...] = (
         "Away",
         "number",
         4,
-        "c.last_visit IS NULL, c.last_visit DESC",
+        "c.last_visit IS NULL; c.last_visit DESC",
         None,
         "c.last_visit IS NULL",
         align="right",
@@ -656,7 +657,8 @@ def _order_sql(query: CustomerQuery, ctx: ListContext) -> str:
     terms: list[str] = []
     # A term written with DESC in the column's SQL runs the other way round ('months away'
     # ascending is the last visit descending).
-    for term in ctx.expand(COLUMN_BY_KEY[query.sort].sort_sql).split(", "):
+    for term in ctx.expand(COLUMN_BY_KEY[query.sort].sort_sql).split(";"):
+        term = term.strip()
         reverse = term.endswith(" DESC")
         base = term.removesuffix(" DESC")
         terms.append(f"{base} {'DESC' if descending != reverse else 'ASC'}")
@@ -856,7 +858,7 @@ def export_csv(
     """Write the filtered, sorted list as CSV (fixed English headers); return the row count."""
     ids = snapshot(conn, query, ctx)
     assert ids is not None
-    writer = csv.writer(out)
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in COLUMNS])
     done = 0
     for start in range(0, len(ids), 1000):

@@ -17,11 +17,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from ... import calls, customers
+from ...cells import printable
 from ...customer_list import ListContext, format_cell
 from ...customers import CustomerCard
 from ...db import connect
 from ...i18n import _
-from ..widgets.customer_table import printable
 
 TONE_STYLES = {"green": "bold green", "yellow": "bold yellow", "red": "bold red", "on": "bold cyan"}
 

@@ -15,6 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from ... import clock
+from ...cells import printable
 from ...customer_list import (
     COLUMN_BY_KEY,
     CustomerQuery,
@@ -23,7 +24,7 @@ from ...customer_list import (
     filter_forms,
 )
 from ...i18n import _
-from ..widgets.customer_table import CustomerTable, printable
+from ..widgets.customer_table import CustomerTable
 
 # Typing pauses shorter than this are one edit: the query runs once, after the last key.
 DEBOUNCE = 0.04
@@ -227,6 +228,11 @@ class DesktopScreen(Screen[None]):
                 count=f"{message.matches:,}", total=f"{message.total:,}"
             )
         text = _("{figure} · sorted by {sort}").format(figure=figure, sort=sort)
+        if message.total == 0:
+            text = _(
+                "No customers yet. Import them with: retention-tui import customers FILE "
+                "(or try: retention-tui demo)"
+            )
         self.query_one("#desktop-count", Static).update(Text(text))
 
     @on(CustomerTable.Chosen)

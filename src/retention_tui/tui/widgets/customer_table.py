@@ -11,12 +11,10 @@ cells are plain segments, so a name like ``[bold]x[/]`` shows as typed.
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, on
@@ -30,6 +28,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from ... import customer_list
+from ...cells import fit
 from ...customer_list import COLUMNS, CustomerQuery, ListContext, ListRow
 from ...db import connect
 from ...i18n import _
@@ -38,35 +37,6 @@ from ..errors import error_text, was_interrupted
 PAGE = 50
 HEADER_ROWS = 1
 GAP = 1
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters (escape sequences, newlines) shown as symbols."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch in "\n\r\t":
-            out.append(" ")
-        elif unicodedata.category(ch)[0] == "C":
-            out.append(chr(0x2400 + ord(ch)) if ord(ch) < 0x20 else "�")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def fit(text: str, width: int, align: str = "left") -> str:
-    """``text`` cut or padded to exactly ``width`` cells (wide characters counted as two)."""
-    text = printable(text)
-    length = cell_len(text)
-    if length > width:
-        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
-    pad = width - length
-    if align == "right":
-        return " " * pad + text
-    if align == "center":
-        return " " * (pad // 2) + text + " " * (pad - pad // 2)
-    return text + " " * pad
 
 
 @dataclass
@@ -181,6 +151,7 @@ class CustomerTable(ScrollView, can_focus=True):
         self.query_in_use = CustomerQuery()
         self._generation = 0
         self._shown: _Shown | None = None
+        self._query_conn: sqlite3.Connection | None = None
         self._pages: LRUCache[int, list[ListRow]] = LRUCache(64)
         self._in_flight: set[int] = set()
         self._strips: LRUCache[tuple, Strip] = LRUCache(512)
@@ -227,6 +198,10 @@ class CustomerTable(ScrollView, can_focus=True):
         """Start showing ``query``; the old rows stay until its first page arrives."""
         self._generation += 1
         self.query_in_use = query
+        running = self._query_conn
+        if running is not None:
+            # A thread cannot be killed, but its SQLite statement can be stopped.
+            running.interrupt()
         self.run_worker(
             lambda: self._read_query(self._generation, query),
             thread=True,
@@ -254,6 +229,7 @@ class CustomerTable(ScrollView, can_focus=True):
         worker = get_current_worker()
         try:
             conn = self._connect()
+            self._query_conn = conn
             try:
                 ctx = ListContext.load(conn)
                 ids = customer_list.first_page(conn, query, ctx, 2 * PAGE)
@@ -276,6 +252,8 @@ class CustomerTable(ScrollView, can_focus=True):
                 if snapshot is not None and not worker.is_cancelled:
                     self.post_message(self._Snapshot(generation, snapshot))
             finally:
+                if self._query_conn is conn:
+                    self._query_conn = None
                 conn.close()
         except Exception as error:
             if not was_interrupted(error):
