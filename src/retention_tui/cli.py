@@ -277,7 +277,7 @@ def summary(obj: Context, fmt: str) -> None:
     help=_(
         "A column filter in the desktop's filter language, e.g. city=utrecht, "
         "months_away='>12', light=red (repeat to combine)."
-    ),  # fmt: skip
+    ),
 )
 @click.option("--search", default="", help=_("Text that must appear in some text column."))
 @click.option("--sort", default="name", show_default=True, help=_("Column to sort by."))
