@@ -134,7 +134,7 @@ COLUMNS: tuple[ListColumn, ...] = (
         "months_away",
         "Away",
         "number",
-        4,
+        7,
         "c.last_visit IS NULL; c.last_visit DESC",
         None,
         "c.last_visit IS NULL",
