@@ -1,0 +1,187 @@
+"""The customer card driven by Pilot: what it shows, and NPS, traffic light and call entries
+checked in the database and the audit trail."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from retention_tui import settings
+from retention_tui.db import open_database
+from retention_tui.tui.app import RetentionApp
+from retention_tui.tui.screens.card_forms import CallForm, NpsForm, TrafficLightForm
+from retention_tui.tui.screens.customer_card import CustomerCardScreen
+
+from .test_app import text_of
+
+SIZE = (120, 40)
+
+
+async def settle(pilot: Pilot) -> None:
+    await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_card(pilot: Pilot, row: int) -> CustomerCardScreen:
+    await settle(pilot)
+    await pilot.press(*["down"] * row, "enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CustomerCardScreen)
+    return screen
+
+
+def audit(db: Path, action: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(
+            "SELECT operator, customer_id, old_value, new_value FROM audit WHERE action = ?",
+            (action,),
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def one(db: Path, sql: str) -> tuple:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchone()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def app(desk_db: Path, monkeypatch: pytest.MonkeyPatch) -> RetentionApp:
+    monkeypatch.chdir(desk_db.parent)
+    return RetentionApp(db_path=Path("desk.db"))
+
+
+async def test_card_shows_contact_badges_and_history(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 2)  # Jan de Vries
+        assert str(card.query_one("#card-title", Static).content).startswith("Jan de Vries")
+        contact = text_of(card.query_one("#card-contact", Static))
+        assert "+31 6 9876 5432" in contact and "Houten" in contact
+        assert "phone yes" in contact and "email no" in contact
+        state = text_of(card.query_one("#card-state", Static))
+        assert "long-term lapsed" in state
+        assert "2025-06-15, 17 months ago" in state
+        assert "●R" in state and "3" in state
+        visits = card.query_one("#table-visits", DataTable)
+        assert visits.row_count == 1
+        assert str(visits.get_row_at(0)[0]) == "2025-06-15"
+        vehicles = card.query_one("#table-vehicles", DataTable)
+        assert str(vehicles.get_row_at(0)[0]) == "XY-99-ZZ"
+
+
+async def test_markup_in_a_name_stays_text_on_the_card(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 1)  # Giulia [bold]Bianchi[/]
+        assert str(card.query_one("#card-title", Static).content).startswith(
+            "Giulia [bold]Bianchi[/]"
+        )
+
+
+async def test_nps_is_saved_at_once_and_audited(app: RetentionApp, desk_db: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 2)
+        await pilot.press("n")
+        assert isinstance(app.screen, NpsForm)
+        await pilot.press(*"11", "enter")
+        assert "0 to 10" in str(app.screen.query_one(".form-error", Static).content)
+        await pilot.press("backspace", "backspace", "8", "enter")
+        await settle(pilot)
+        assert app.screen is card
+        assert one(desk_db, "SELECT nps FROM customers WHERE id = 2") == (8,)
+        assert one(desk_db, "SELECT score, operator FROM nps_scores WHERE customer_id = 2") == (
+            8,
+            "tester",
+        )
+        assert audit(desk_db, "set NPS") == [("tester", 2, "3", "8")]
+        nps = card.query_one("#table-nps", DataTable)
+        assert str(nps.get_row_at(0)[0]) == "8"
+        await pilot.press("n", "escape")
+        assert app.screen is card
+
+
+async def test_traffic_light_needs_a_reason_and_is_audited(
+    app: RetentionApp, desk_db: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 3)  # José Müller, green
+        await pilot.press("t")
+        assert isinstance(app.screen, TrafficLightForm)
+        await pilot.press("down", "down", "enter")  # green -> yellow -> red
+        await pilot.press("enter")
+        assert "reason is required" in str(app.screen.query_one(".form-error", Static).content)
+        await pilot.press(*"Two unpaid invoices", "enter")
+        await settle(pilot)
+        assert app.screen is card
+        assert one(desk_db, "SELECT traffic_light, traffic_light_reason FROM customers"
+                   " WHERE id = 1") == ("red", "Two unpaid invoices")  # fmt: skip
+        assert one(
+            desk_db,
+            "SELECT light, reason, source, operator FROM traffic_light_history"
+            " WHERE customer_id = 1",
+        ) == ("red", "Two unpaid invoices", "manual", "tester")
+        assert audit(desk_db, "set traffic light") == [("tester", 1, "green", "red")]
+
+
+async def test_only_managers_set_the_traffic_light(app: RetentionApp, desk_db: Path) -> None:
+    conn = open_database(desk_db)
+    settings.put(conn, "managers", ["boss"])
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 3)
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.screen is card
+        assert any("Only a manager" in n.message for n in app._notifications)
+
+
+async def test_log_a_call_with_a_callback(app: RetentionApp, desk_db: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 2)
+        await pilot.press("c")
+        assert isinstance(app.screen, CallForm)
+        await pilot.press("5")  # callback
+        await pilot.press(*"Calls back after holiday", "enter")
+        await pilot.press(*"2026-11-30 10:30", "enter")
+        await settle(pilot)
+        assert app.screen is card
+        row = one(
+            desk_db,
+            "SELECT outcome, note, callback_at, operator FROM calls WHERE customer_id = 2",
+        )
+        assert row == ("callback", "Calls back after holiday", "2026-11-30 10:30", "tester")
+        (entry,) = audit(desk_db, "log call")
+        assert entry[:2] == ("tester", 2) and json.loads(entry[3])["outcome"] == "callback"
+        calls = card.query_one("#table-calls", DataTable)
+        assert str(calls.get_row_at(0)[1]) == "callback"
+
+
+async def test_a_callback_without_a_time_is_refused(app: RetentionApp, desk_db: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_card(pilot, 2)
+        await pilot.press("c", "5", "enter", "enter")
+        assert isinstance(app.screen, CallForm)
+        assert "needs a date" in str(app.screen.query_one(".form-error", Static).content)
+        await pilot.press(*"tomorrow", "enter")
+        assert "not a callback time" in str(app.screen.query_one(".form-error", Static).content)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert one(desk_db, "SELECT count(*) FROM calls") == (0,)
+
+
+async def test_a_quick_no_answer(app: RetentionApp, desk_db: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_card(pilot, 0)
+        await pilot.press("c", "2", "enter")
+        await settle(pilot)
+        assert one(desk_db, "SELECT outcome, note FROM calls") == ("no answer", None)
