@@ -4,23 +4,65 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from retention_tui.tui.app import RetentionApp
 
 SIZE = (120, 36)
 
 
 async def _settle(pilot) -> None:
+    await pilot.pause(0.1)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.2)
 
 
-def test_home(snap_compare, small_db: Path) -> None:
-    assert snap_compare(RetentionApp(db_path=small_db), terminal_size=SIZE, run_before=_settle)
+@pytest.fixture
+def desk(desk_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(desk_db.parent)
+    return Path("desk.db")
 
 
-def test_home_empty(snap_compare, empty_db: Path) -> None:
+def test_desktop(snap_compare, desk: Path) -> None:
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=_settle)
+
+
+def test_desktop_filtered(snap_compare, desk: Path) -> None:
+    async def filtered(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("slash", *"utrecht", "enter")
+        await pilot.press("right", "right", "right", "right", "right", "right")
+        await pilot.press("f", *">3", "enter")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=filtered)
+
+
+def test_desktop_narrow(snap_compare, desk: Path) -> None:
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=(80, 24), run_before=_settle)
+
+
+def test_card(snap_compare, desk: Path) -> None:
+    async def card(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=card)
+
+
+def test_overview(snap_compare, small_db: Path) -> None:
+    async def overview(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("o")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=small_db), terminal_size=SIZE, run_before=overview)
+
+
+def test_desktop_empty(snap_compare, empty_db: Path) -> None:
     assert snap_compare(RetentionApp(db_path=empty_db), terminal_size=SIZE, run_before=_settle)
 
 

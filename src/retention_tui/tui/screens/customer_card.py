@@ -126,9 +126,9 @@ class CustomerCardScreen(Screen[None]):
         card = self.card = message.card
         self.may_set_light = message.may_set_light
         d = card.details
-        title = Text()
-        title.append(printable(d["name"]), style="bold")
-        title.append(f"   {printable(d['customer_no'])}", style="dim")
+        title = Text.assemble(
+            (printable(d["name"]), "bold"), ("  ·  ", ""), (printable(d["customer_no"]), "")
+        )
         self.query_one("#card-title", Static).update(title)
         self.query_one("#card-contact", Static).update(self._contact_table(card))
         self.query_one("#card-state", Static).update(self._state_table(card))

@@ -37,6 +37,8 @@ from ..errors import error_text, was_interrupted
 PAGE = 50
 HEADER_ROWS = 1
 GAP = 1
+# The badges, the number and the name stay put when the other columns scroll sideways.
+FIXED_COLUMNS = 6
 
 
 @dataclass
@@ -162,6 +164,7 @@ class CustomerTable(ScrollView, can_focus=True):
             self._offsets.append(x)
             x += width + GAP
         self._total_width = x
+        self._fixed_width = self._offsets[FIXED_COLUMNS]
 
     # -- public API ------------------------------------------------------------------------
 
@@ -376,7 +379,7 @@ class CustomerTable(ScrollView, can_focus=True):
         width = self.size.width
         scroll_x = int(self.scroll_x)
         if y < HEADER_ROWS:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            return self._place(self._header_strip(), scroll_x, width)
         index = int(self.scroll_y) + y - HEADER_ROWS
         if index >= self.row_count:
             return Strip.blank(width, self.rich_style)
@@ -389,7 +392,17 @@ class CustomerTable(ScrollView, can_focus=True):
             strip = self._row_strip(row, is_cursor)
             if row is not None:
                 self._strips.set(key, strip)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return self._place(strip, scroll_x, width)
+
+    def _place(self, strip: Strip, scroll_x: int, width: int) -> Strip:
+        """The fixed columns, then the others scrolled sideways by ``scroll_x``."""
+        fixed = min(self._fixed_width, width)
+        head = strip.crop_extend(0, fixed, self.rich_style)
+        if fixed >= width:
+            return head
+        start = self._fixed_width + scroll_x
+        rest = strip.crop_extend(start, start + width - fixed, self.rich_style)
+        return Strip.join([head, rest])
 
     def _header_strip(self) -> Strip:
         base = self.get_component_rich_style("customer-table--header")
@@ -448,9 +461,12 @@ class CustomerTable(ScrollView, can_focus=True):
 
     def watch_cursor_column(self, old: int, new: int) -> None:
         self.refresh()
-        left = self._offsets[new]
+        if new < FIXED_COLUMNS:
+            return
+        # Positions in the scrolling part, right of the fixed columns.
+        left = self._offsets[new] - self._fixed_width
         right = left + COLUMNS[new].width
-        width = self.size.width
+        width = self.scrollable_content_region.width - self._fixed_width
         if left < self.scroll_x:
             self.scroll_to(x=left, animate=False)
         elif right > self.scroll_x + width:
@@ -486,7 +502,7 @@ class CustomerTable(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         y = event.y
-        x = event.x + int(self.scroll_x)
+        x = event.x if event.x < self._fixed_width else event.x + int(self.scroll_x)
         for i, left in enumerate(self._offsets):
             if left <= x < left + COLUMNS[i].width + GAP:
                 self.cursor_column = i
