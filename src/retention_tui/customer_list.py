@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from .textfold import digits, fold
 # Text searches that match at most this many customers are sorted directly; above it the
 # sort index is walked, which finds the first page after a few thousand rows at most.
 SMALL_MATCH = 5_000
+# How long a first page may walk the sort index before collecting and sorting the matches.
+WALK_BUDGET = 0.25
 
 LIGHTS = ("green", "yellow", "red", "unknown")
 STATUSES = (
@@ -135,7 +138,7 @@ COLUMNS: tuple[ListColumn, ...] = (
         "Away",
         "number",
         7,
-        "c.last_visit IS NULL; c.last_visit DESC",
+        "c.last_visit DESC",
         None,
         "c.last_visit IS NULL",
         align="right",
@@ -229,32 +232,49 @@ class ListContext:
 # The filter language
 
 
+@dataclass(frozen=True, slots=True)
+class TextCheck:
+    """One text condition on the search index row ``s`` of a customer."""
+
+    sql: str
+    """A condition on the index row, its table written ``{t}``: ``{t}.name GLOB ?``."""
+    params: tuple[Any, ...]
+    negated: bool = False
+    match: str | None = None
+    """The FTS5 term that finds the same customers through the trigram index, if any."""
+    indexed_glob: bool = False
+    """The GLOB itself can use the trigram index (three or more known characters)."""
+
+    @property
+    def indexed(self) -> bool:
+        return not self.negated and (self.match is not None or self.indexed_glob)
+
+
 @dataclass
 class Compiled:
     """A filter set turned into SQL pieces (parameters kept beside their SQL)."""
 
-    match: list[str] = field(default_factory=list)
-    """FTS5 terms on ``customer_search``, all required."""
-    search_where: list[tuple[str, list[Any]]] = field(default_factory=list)
-    """Further conditions on ``customer_search`` (prefix, exact, short terms)."""
+    checks: list[TextCheck] = field(default_factory=list)
+    """Text conditions, answered by the search index."""
     where: list[tuple[str, list[Any]]] = field(default_factory=list)
     """Conditions on ``customers c`` (and ``vehicles v`` when ``needs_vehicle``)."""
     needs_vehicle: bool = False
 
     @property
-    def uses_search(self) -> bool:
-        return bool(self.match or self.search_where)
+    def indexed(self) -> list[TextCheck]:
+        """The checks the trigram index answers: every match is among their common hits."""
+        return [c for c in self.checks if c.indexed]
 
-    def search_subquery(self) -> tuple[str, list[Any]]:
-        parts: list[str] = []
-        params: list[Any] = []
-        if self.match:
-            parts.append("customer_search MATCH ?")
-            params.append(" AND ".join(self.match))
-        for sql, values in self.search_where:
-            parts.append(sql)
-            params.extend(values)
-        return f"SELECT rowid FROM customer_search WHERE {' AND '.join(parts)}", params
+    def candidates(self) -> tuple[str, list[Any]]:
+        """The ids the indexed checks find together (only when ``indexed`` is not empty)."""
+        terms = [c.match for c in self.indexed if c.match]
+        where = ["customer_search MATCH ?"] if terms else []
+        params: list[Any] = [" AND ".join(terms)] if terms else []
+        for check in self.indexed:
+            if not check.match:
+                where.append(check.sql.format(t="customer_search"))
+                params.extend(check.params)
+        return f"SELECT rowid FROM customer_search WHERE {' AND '.join(where)}", params
 
 
 def _glob_literal(text: str) -> str:
@@ -271,18 +291,18 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _text_condition(col: ListColumn, mode: str, value: str) -> tuple[str | None, str, list[Any]]:
-    """(FTS term or None, condition on customer_search, params) for one positive text test."""
+def _text_check(col: ListColumn, mode: str, value: str, negated: bool) -> TextCheck:
+    """The check for one typed text filter; substrings of 3+ characters use the index."""
     assert col.search_column
     name = col.search_column
-    if mode == "contains" and len(value) >= 3:
-        return f"{name} : {_phrase(value)}", f"{name} MATCH ?", [_phrase(value)]
     pattern = {
         "contains": f"*{_glob_literal(value)}*",
         "prefix": f"{_glob_literal(value)}*",
         "exact": _glob_literal(value),
     }[mode]
-    return None, f"{name} GLOB ?", [pattern]
+    match = f"{name} : {_phrase(value)}" if mode == "contains" and len(value) >= 3 else None
+    known = max((len(run) for run in re.split(r"\[.\]|[*?]", pattern)), default=0)
+    return TextCheck(f"{{t}}.{name} GLOB ?", (pattern,), negated, match, known >= 3)
 
 
 def _compile_text(col: ListColumn, text: str, out: Compiled) -> None:
@@ -309,13 +329,7 @@ def _compile_text(col: ListColumn, text: str, out: Compiled) -> None:
                 column=_(col.label)
             )
         )
-    term, sql, params = _text_condition(col, mode, value)
-    if negate:
-        out.where.append((f"c.id NOT IN (SELECT rowid FROM customer_search WHERE {sql})", params))
-    elif term is not None:
-        out.match.append(term)
-    else:
-        out.search_where.append((sql, params))
+    out.checks.append(_text_check(col, mode, value, negate))
 
 
 _COMPARISON = re.compile(r"^(>=|<=|>|<|=|!=|!)?\s*(.*)$")
@@ -563,22 +577,27 @@ def compile_filter(col: ListColumn, text: str, ctx: ListContext, out: Compiled) 
 
 def compile_search(text: str, out: Compiled) -> None:
     """Add the search box: every word must appear in some text column."""
+    names = [c.search_column for c in COLUMNS if c.search_column and c.search_column != "phone"]
     for word in text.split():
         folded = fold(_unquote(word))
         if not folded:
             continue
+        pattern = f"*{_glob_literal(folded)}*"
+        tests = [f"{{t}}.{n} GLOB ?" for n in names]
+        params: list[Any] = [pattern] * len(names)
         phone = digits(word)
+        # Phone numbers compare by digits: '06-1234' finds 0612345678.
+        with_phone = bool(phone) and (phone == folded or len(phone) >= 3)
+        if with_phone:
+            tests.append("{t}.phone GLOB ?")
+            params.append(f"*{phone}*")
+        match = None
         if len(folded) >= 3:
-            term = _phrase(folded)
-            if len(phone) >= 3 and phone != folded:
-                term = f"({term} OR phone : {_phrase(phone)})"
-            out.match.append(term)
-        else:
-            pattern = f"*{_glob_literal(folded)}*"
-            names = [c.search_column for c in COLUMNS if c.search_column]
-            out.search_where.append(
-                ("(" + " OR ".join(f"{n} GLOB ?" for n in names) + ")", [pattern] * len(names))
-            )
+            # The index term finds exactly what the GLOB tests find.
+            match = f"{{{' '.join(names)}}} : {_phrase(folded)}"
+            if with_phone:
+                match = f"({match} OR phone : {_phrase(phone)})"
+        out.checks.append(TextCheck("(" + " OR ".join(tests) + ")", tuple(params), False, match))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -666,6 +685,41 @@ def _order_sql(query: CustomerQuery, ctx: ListContext) -> str:
     return ", ".join(terms)
 
 
+# The index that returns customers in the order of each sortable column, so a first page
+# can walk it and stop after a page of matches.
+SORT_INDEXES = {
+    "name": "customers_name",
+    "customer_no": "sqlite_autoindex_customers_1",
+    "advisor": "customers_advisor",
+    "last_visit": "customers_last_visit",
+    "months_away": "customers_last_visit",
+    "light": "customers_traffic_light",
+    "nps": "customers_nps",
+}
+
+
+def _probe(check: TextCheck) -> tuple[str, list[Any]]:
+    """``check`` for one customer row, looked up in the index row by id."""
+    test = "NOT EXISTS" if check.negated else "EXISTS"
+    # Concatenating keeps the index out of it: a GLOB the index could answer would be run
+    # over the whole index for every row instead of on this one row's text.
+    sql = re.sub(r"\{t\}\.(\w+) GLOB", r"(s.\1 || '') GLOB", check.sql)
+    return (
+        f"{test} (SELECT 1 FROM customer_search s WHERE s.rowid = c.id AND {sql})",
+        list(check.params),
+    )
+
+
+def _subquery(check: TextCheck) -> tuple[str, list[Any]]:
+    """``check`` for all customers at once: the set of matching ids."""
+    if check.match:
+        inner, params = "customer_search MATCH ?", [check.match]
+    else:
+        inner, params = check.sql.format(t="customer_search"), list(check.params)
+    test = "NOT IN" if check.negated else "IN"
+    return f"c.id {test} (SELECT rowid FROM customer_search WHERE {inner})", params
+
+
 def _select(
     conn: sqlite3.Connection,
     query: CustomerQuery,
@@ -674,22 +728,44 @@ def _select(
     *,
     ordered: bool,
     limit: int | None = None,
+    may_walk: bool = True,
 ) -> tuple[str, list[Any]]:
+    """The SQL for ``query``, with a plan chosen by how many customers the text terms find.
+
+    * few (≤ SMALL_MATCH): take the index hits by id and sort them;
+    * many, for a first page sorted by an indexed column: walk that index and test each
+      customer's index row until a page is full (a few thousand rows at most);
+    * many, for every id or a count: take the sets from the index and sort once.
+    """
     compiled = query.compile(ctx)
     where: list[str] = []
     params: list[Any] = []
     hint = ""
-    if compiled.uses_search:
-        sub_sql, sub_params = compiled.search_subquery()
+    walk = False
+    covered: set[int] = set()
+    if compiled.indexed:
+        sub_sql, sub_params = compiled.candidates()
         probe = conn.execute(
             f"SELECT count(*) FROM ({sub_sql} LIMIT {SMALL_MATCH + 1})", sub_params
         ).fetchone()[0]
-        if probe <= SMALL_MATCH:
-            # Few matches: look each one up by id and sort them; walking an index would
-            # visit most of the table before it found them all.
-            hint = " NOT INDEXED"
-        where.append(f"c.id IN ({sub_sql})")
-        params.extend(sub_params)
+        few = probe <= SMALL_MATCH
+        walk = may_walk and not few and limit is not None and query.sort in SORT_INDEXES
+        if not walk:
+            hint = " NOT INDEXED"  # look the hits up by id: walking an index would not stop
+            where.append(f"c.id IN ({sub_sql})")
+            params.extend(sub_params)
+            covered = {i for i, c in enumerate(compiled.checks) if c.indexed}
+    elif compiled.checks:
+        walk = may_walk and limit is not None and query.sort in SORT_INDEXES
+    if walk:
+        hint = f" INDEXED BY {SORT_INDEXES[query.sort]}"
+    for i, check in enumerate(compiled.checks):
+        if i in covered:
+            continue
+        # A few ids: test each; a whole list: compare sets.
+        sql, values = _probe(check) if walk or hint == " NOT INDEXED" else _subquery(check)
+        where.append(sql)
+        params.extend(values)
     for sql, values in compiled.where:
         where.append(f"({sql})")
         params.extend(values)
@@ -709,8 +785,32 @@ def _select(
 def first_page(
     conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext, limit: int = 100
 ) -> list[int]:
-    """The ids of the first ``limit`` customers in order: what the screen paints first."""
+    """The ids of the first ``limit`` customers in order: what the screen paints first.
+
+    Walking the sort index is quickest when matches are spread through it; when they are
+    rare or bunched at its end the walk is given up after ``WALK_BUDGET`` seconds and the
+    matches are collected and sorted instead.
+    """
     sql, params = _select(conn, query, ctx, "c.id", ordered=True, limit=limit)
+    if " INDEXED BY " not in sql:
+        return [row[0] for row in conn.execute(sql, params)]
+    deadline = time.perf_counter() + WALK_BUDGET
+    gave_up = False
+
+    def over_budget() -> int:
+        nonlocal gave_up
+        gave_up = time.perf_counter() > deadline
+        return 1 if gave_up else 0
+
+    conn.set_progress_handler(over_budget, 2_000)
+    try:
+        return [row[0] for row in conn.execute(sql, params)]
+    except sqlite3.OperationalError:
+        if not gave_up:
+            raise  # interrupted by a newer query, or a real error
+    finally:
+        conn.set_progress_handler(None, 0)
+    sql, params = _select(conn, query, ctx, "c.id", ordered=True, limit=limit, may_walk=False)
     return [row[0] for row in conn.execute(sql, params)]
 
 
@@ -719,8 +819,8 @@ def count(conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext) -> i
     if not query.is_filtered:
         return int(conn.execute("SELECT count(*) FROM customers").fetchone()[0])
     compiled = query.compile(ctx)
-    if compiled.uses_search and not compiled.where:
-        sub_sql, sub_params = compiled.search_subquery()
+    if compiled.indexed and len(compiled.indexed) == len(compiled.checks) and not compiled.where:
+        sub_sql, sub_params = compiled.candidates()
         return int(conn.execute(f"SELECT count(*) FROM ({sub_sql})", sub_params).fetchone()[0])
     sql, params = _select(conn, query, ctx, "count(*)", ordered=False)
     return int(conn.execute(sql, params).fetchone()[0])

@@ -27,7 +27,7 @@ from ...i18n import _
 from ..widgets.customer_table import CustomerTable
 
 # Typing pauses shorter than this are one edit: the query runs once, after the last key.
-DEBOUNCE = 0.04
+DEBOUNCE = 0.025
 
 
 class Chip(Static):

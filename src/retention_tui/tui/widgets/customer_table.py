@@ -11,6 +11,8 @@ cells are plain segments, so a name like ``[bold]x[/]`` shows as typed.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +156,13 @@ class CustomerTable(ScrollView, can_focus=True):
         self._generation = 0
         self._shown: _Shown | None = None
         self._query_conn: sqlite3.Connection | None = None
+        self._painted_events: dict[int, threading.Event] = {}
+        self.painted_generation = 0
+        """The latest query whose first page is on screen."""
+        self.counted_generation = 0
+        """The latest query whose exact count is shown."""
+        self.painted_at = self.counted_at = 0.0
+        """When those were shown (``time.perf_counter``), for the benchmark."""
         self._pages: LRUCache[int, list[ListRow]] = LRUCache(64)
         self._in_flight: set[int] = set()
         self._strips: LRUCache[tuple, Strip] = LRUCache(512)
@@ -189,6 +198,11 @@ class CustomerTable(ScrollView, can_focus=True):
         return row.id if row else None
 
     @property
+    def generation(self) -> int:
+        """The latest query asked for (``show`` returns it too)."""
+        return self._generation
+
+    @property
     def is_settled(self) -> bool:
         """True when the latest query's id snapshot is shown (nothing left to read)."""
         return (
@@ -201,12 +215,13 @@ class CustomerTable(ScrollView, can_focus=True):
         """Start showing ``query``; the old rows stay until its first page arrives."""
         self._generation += 1
         self.query_in_use = query
+        painted = self._painted_events[self._generation] = threading.Event()
         running = self._query_conn
         if running is not None:
             # A thread cannot be killed, but its SQLite statement can be stopped.
             running.interrupt()
         self.run_worker(
-            lambda: self._read_query(self._generation, query),
+            lambda g=self._generation, e=painted: self._read_query(g, query, e),
             thread=True,
             exclusive=True,
             group="customer-query",
@@ -228,7 +243,7 @@ class CustomerTable(ScrollView, can_focus=True):
     def _connect(self) -> sqlite3.Connection:
         return connect(self.db_path, readonly=True)
 
-    def _read_query(self, generation: int, query: CustomerQuery) -> None:
+    def _read_query(self, generation: int, query: CustomerQuery, painted: threading.Event) -> None:
         worker = get_current_worker()
         try:
             conn = self._connect()
@@ -249,6 +264,8 @@ class CustomerTable(ScrollView, can_focus=True):
                 if worker.is_cancelled:
                     return
                 self.post_message(self._Counted(generation, matches, total))
+                # Reading every id holds the GIL for a while: let the first page paint first.
+                painted.wait(0.5)
                 snapshot = customer_list.snapshot(
                     conn, query, ctx, cancelled=lambda: worker.is_cancelled
                 )
@@ -289,7 +306,14 @@ class CustomerTable(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
         self.post_message(self.Counted(None, None))
-        self.call_after_refresh(self.post_message, self.Painted(message.generation))
+        self.call_after_refresh(self._painted, message.generation)
+
+    def _painted(self, generation: int) -> None:
+        self.painted_generation = generation
+        self.painted_at = time.perf_counter()
+        for old in [g for g in self._painted_events if g <= generation]:
+            self._painted_events.pop(old).set()
+        self.post_message(self.Painted(generation))
 
     @on(_Counted)
     def _count_arrived(self, message: _Counted) -> None:
@@ -298,6 +322,8 @@ class CustomerTable(ScrollView, can_focus=True):
         if shown is None or message.generation != shown.generation:
             return
         shown.matches, shown.total = message.matches, message.total
+        self.counted_generation = message.generation
+        self.counted_at = time.perf_counter()
         self._resize()
         self.post_message(self.Counted(message.matches, message.total))
 
