@@ -207,7 +207,7 @@ def main() -> None:
                 "--customers",
                 str(size),
                 "--no-open",
-            ],  # fmt: skip
+            ],
             check=True,
             env=env,
         )
