@@ -271,3 +271,37 @@ def test_cli_filter_option_keeps_an_exact_match() -> None:
     assert cl.parse_filter_option("name==Jan") == ("name", "=Jan")
     with pytest.raises(FilterError):
         cl.parse_filter_option("name")
+
+
+def test_version_1_files_get_a_search_index_with_their_customers(tmp_path: Path) -> None:
+    from retention_tui.db import connect, migrate
+
+    conn = connect(tmp_path / "v1.db")
+    migrate(conn, target=1)
+    with write(conn):
+        conn.execute(
+            "INSERT INTO customers (customer_no, name, city, created_at, updated_at)"
+            " VALUES ('K1', 'Zoë Dijkstra', 'Zwolle', '', '')"
+        )
+    migrate(conn)
+    assert numbers(conn, CustomerQuery(search="zoe")) == ["K1"]
+    assert numbers(conn, CustomerQuery(filters=(("city", "zwol"),))) == ["K1"]
+    conn.close()
+
+
+def test_a_walk_that_runs_out_of_time_gives_the_same_page(
+    desk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = [
+        CustomerQuery(search="an"),
+        CustomerQuery(search="golf", sort="months_away"),
+        CustomerQuery(filters=(("name", "!jan"),), descending=True),
+        CustomerQuery(filters=(("light", "green"),), sort="last_visit"),
+    ]
+    expected = [numbers(desk, q) for q in queries]
+    monkeypatch.setattr(cl, "SMALL_MATCH", 0)
+    monkeypatch.setattr(cl, "WALK_BUDGET", 0.0)
+    assert [cl.first_page(desk, q, CTX, 10) for q in queries] == [
+        list(cl.snapshot(desk, q, CTX) or []) for q in queries
+    ]
+    assert [numbers(desk, q) for q in queries] == expected
