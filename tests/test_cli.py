@@ -25,7 +25,15 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_version_and_help_on_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _err = run(capsys, "--version")
     assert code == 0 and __version__ in out
-    for args in ([], ["demo"], ["import"], ["report"], ["report", "summary"], ["backup"]):
+    for args in (
+        [],
+        ["demo"],
+        ["import"],
+        ["report"],
+        ["report", "summary"],
+        ["report", "customers"],
+        ["backup"],
+    ):
         code, out, _err = run(capsys, *args, "--help")
         assert code == 0 and "Usage:" in out, args
 
@@ -136,3 +144,32 @@ def test_demo_builds_once_then_reuses(capsys: pytest.CaptureFixture[str], tmp_pa
     assert code == 0 and "Using the demo database" in err
     code, _out, err = run(capsys, "--db", db, "report", "summary", "--format", "csv")
     assert "customers,300" in _out
+
+
+def test_report_customers_uses_the_desktop_filters(
+    capsys: pytest.CaptureFixture[str], desk_db: Path
+) -> None:
+    code, out, _err = run(
+        capsys,
+        "--db", str(desk_db), "report", "customers", "--filter", "city=utrecht",
+        "--sort", "months_away", "--desc", "--format", "csv",
+    )  # fmt: skip
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("light,nps,retention,caring,customer_no,name,")
+    assert [line.split(",")[4] for line in lines[1:]] == ["C003", "C001"]
+    code, out, err = run(
+        capsys, "--db", str(desk_db), "report", "customers", "--search", "muller",
+        "--filter", "nps==10",
+    )  # fmt: skip
+    assert code == 0
+    assert "Müller GmbH" in out and "José" not in out
+    assert "1 of 6 customers" in err
+    code, _out, err = run(
+        capsys, "--db", str(desk_db), "report", "customers", "--filter", "light=blue"
+    )
+    assert code == 1
+    assert "'blue' is not one of green, yellow, red, unknown" in err
+    assert "Traceback" not in err
+    code, _out, err = run(capsys, "--db", str(desk_db), "report", "customers", "--sort", "x")
+    assert code == 1 and "no column 'x'" in err

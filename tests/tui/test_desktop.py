@@ -419,3 +419,17 @@ async def test_empty_database_says_how_to_start(empty_db: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "retention-tui import customers FILE" in count_line(pilot)
+
+
+async def test_every_desktop_key_is_a_palette_command(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        names = [c.title for c in app.get_system_commands(app.screen)]
+        assert "desktop: Export  (x)" in names and "desktop: Filter  (f)" in names
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"desktop: views")
+        await pilot.pause(0.4)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ViewsScreen)

@@ -7,6 +7,7 @@ message back; handlers on the UI thread own every state change.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from textual import on, work
@@ -127,6 +128,20 @@ class RetentionApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(_("help: Keys"), _("Every key of this screen"), self.action_help)
-        yield SystemCommand(
-            _("home: Refresh"), _("Read the database figures again"), self.refresh_overview
-        )
+        # Every key of the screen with an id is a command too, named after its screen.
+        group = getattr(screen, "BINDING_GROUP_TITLE", None) or _("screen")
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.id or binding.id.startswith("app.") or binding.id in seen:
+                continue
+            seen.add(binding.id)
+            shown = self.get_key_display(Binding(key, binding.action))
+            yield SystemCommand(
+                f"{group.lower()}: {binding.description}  ({shown})",
+                binding.tooltip or binding.description,
+                partial(self._run_binding, active.node, binding.action),
+            )
+
+    async def _run_binding(self, node: object, action: str) -> None:
+        await self.run_action(action, node)  # type: ignore[arg-type]
