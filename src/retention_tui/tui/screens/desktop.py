@@ -48,6 +48,14 @@ class Chip(Static):
         self.post_message(self.Removed(self.filter_key))
 
 
+class BoxInput(Input):
+    """The search and filter boxes: enter hands the keys back to the table at once."""
+
+    async def action_submit(self) -> None:
+        await super().action_submit()
+        self.screen.set_focus(self.screen.query_one(CustomerTable))
+
+
 class DesktopScreen(Screen[None]):
     """The screen an advisor lives in."""
 
@@ -149,14 +157,14 @@ class DesktopScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="desktop-top"):
-            yield Input(
+            yield BoxInput(
                 placeholder=_("Search name, number, phone, email, city, vehicle, advisor  ( / )"),
                 id="search",
             )
             yield Horizontal(id="chips", classes="-empty")
             with Horizontal(id="filter-bar"):
                 yield Label("", id="filter-label", markup=False)
-                yield Input(id="filter-input")
+                yield BoxInput(id="filter-input")
             yield Static("", id="filter-error", markup=False)
             yield Static(_("Reading customers …"), id="desktop-count", markup=False)
         yield CustomerTable(self.db_path, id="customers")
@@ -164,7 +172,7 @@ class DesktopScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.search_input.can_focus = True
-        self.table.focus()
+        self.set_focus(self.table)
         self.table.show(self.customer_query)
 
     # -- applying a query ------------------------------------------------------------------
@@ -256,14 +264,14 @@ class DesktopScreen(Screen[None]):
     def _box_done(self, event: Input.Submitted) -> None:
         self._apply_pending()
         self._close_filter_bar()
-        self.table.focus()
+        self.set_focus(self.table)
 
     def _close_filter_bar(self) -> None:
         self.query_one("#filter-bar").remove_class("-open")
         self._filter_key = None
 
     def action_search(self) -> None:
-        self.search_input.focus()
+        self.set_focus(self.search_input)
 
     def action_filter_column(self) -> None:
         column = self.table.current_column
@@ -277,14 +285,14 @@ class DesktopScreen(Screen[None]):
             box.value = current
         box.placeholder = _("e.g. {examples}").format(examples=_example(column.kind))
         self.query_one("#filter-bar").add_class("-open")
-        box.focus()
+        self.set_focus(box)
 
     def action_clear_one(self) -> None:
         focused = self.focused
         if focused in (self.search_input, self.filter_input):
             self._apply_pending()
             self._close_filter_bar()
-            self.table.focus()
+            self.set_focus(self.table)
             return
         query = self.customer_query
         if query.filters:
