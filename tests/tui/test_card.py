@@ -185,3 +185,21 @@ async def test_a_quick_no_answer(app: RetentionApp, desk_db: Path) -> None:
         await pilot.press("c", "2", "enter")
         await settle(pilot)
         assert one(desk_db, "SELECT outcome, note FROM calls") == ("no answer", None)
+
+
+async def test_a_customer_deleted_meanwhile_is_a_sentence(
+    app: RetentionApp, desk_db: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 2)
+        conn = sqlite3.connect(desk_db)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM customers WHERE id = 2")
+        conn.commit()
+        conn.close()
+        await pilot.press("n", "7", "enter")
+        await settle(pilot)
+        assert app.screen is card
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert errors and "does not exist" in errors[-1].message
+        assert "Traceback" not in errors[-1].message

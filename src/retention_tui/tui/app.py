@@ -83,20 +83,20 @@ class RetentionApp(App[None]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers; screens and widgets forward theirs (ReportsWorkerErrors)."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report_error(event.worker.error)
+
+    def report_error(self, error: BaseException) -> None:
         """Every worker error ends here: one sentence on screen, never a traceback."""
-        if event.state != WorkerState.ERROR:
+        if was_interrupted(error):
             return
-        error = event.worker.error
-        if error is None or was_interrupted(error):
-            return
-        message = error_text(error, self.db_path)
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
-                figures = screen.query_one("#home-figures")
-                figures.loading = False
+                screen.query_one("#home-figures").loading = False
         self.notify(
-            message,
-            title=_("Could not read the database"),
+            error_text(error, self.db_path),
+            title=_("Something went wrong"),
             severity="error",
             markup=False,
             timeout=10,

@@ -22,6 +22,7 @@ from ...customer_list import ListContext, format_cell
 from ...customers import CustomerCard
 from ...db import connect
 from ...i18n import _
+from ..errors import ReportsWorkerErrors
 
 TONE_STYLES = {"green": "bold green", "yellow": "bold yellow", "red": "bold red", "on": "bold cyan"}
 
@@ -33,7 +34,7 @@ def _text(value: Any) -> Text:
     return Text(printable(str(value)))
 
 
-class CustomerCardScreen(Screen[None]):
+class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
     """One customer; keys set the NPS, the traffic light and log a call."""
 
     BINDING_GROUP_TITLE = _("Customer card")

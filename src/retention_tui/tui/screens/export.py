@@ -18,10 +18,11 @@ from ...customer_list import CustomerQuery, ListContext
 from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
+from ..errors import ReportsWorkerErrors
 from .card_forms import FORM_CSS
 
 
-class ExportScreen(ModalScreen[int | None]):
+class ExportScreen(ReportsWorkerErrors, ModalScreen[int | None]):
     """Ask for a file name, write the list, show progress; returns the number of rows."""
 
     DEFAULT_CSS = FORM_CSS.format(name="ExportScreen")

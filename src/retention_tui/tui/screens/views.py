@@ -19,6 +19,7 @@ from ...customer_list import COLUMN_BY_KEY, CustomerQuery
 from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
+from ..errors import ReportsWorkerErrors
 from .card_forms import FORM_CSS
 
 
@@ -30,7 +31,7 @@ def describe(query: CustomerQuery) -> str:
     return "  ".join([*parts, sort])
 
 
-class SaveViewScreen(ModalScreen[str | None]):
+class SaveViewScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     """Ask for a name and save the desktop's query under it."""
 
     DEFAULT_CSS = FORM_CSS.format(name="SaveViewScreen")
@@ -81,7 +82,7 @@ class SaveViewScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ViewsScreen(ModalScreen[CustomerQuery | None]):
+class ViewsScreen(ReportsWorkerErrors, ModalScreen[CustomerQuery | None]):
     """Pick a saved view (enter), or delete one (delete)."""
 
     DEFAULT_CSS = FORM_CSS.format(name="ViewsScreen")

@@ -34,7 +34,7 @@ from ...cells import fit
 from ...customer_list import COLUMNS, CustomerQuery, ListContext, ListRow
 from ...db import connect
 from ...i18n import _
-from ..errors import error_text, was_interrupted
+from ..errors import ReportsWorkerErrors, error_text, was_interrupted
 
 PAGE = 50
 HEADER_ROWS = 1
@@ -56,7 +56,7 @@ class _Shown:
     total: int | None = None
 
 
-class CustomerTable(ScrollView, can_focus=True):
+class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     """Every customer matching a :class:`CustomerQuery`, one line each."""
 
     COMPONENT_CLASSES = {
@@ -140,7 +140,7 @@ class CustomerTable(ScrollView, can_focus=True):
             self.generation, self.ids = generation, ids
 
     class _Page(Message):
-        def __init__(self, generation: int, page: int, rows: list[ListRow]) -> None:
+        def __init__(self, generation: int, page: int, rows: list[ListRow] | None) -> None:
             super().__init__()
             self.generation, self.page, self.rows = generation, page, rows
 
@@ -280,11 +280,15 @@ class CustomerTable(ScrollView, can_focus=True):
                 self.post_message(self._Failed(generation, error_text(error, self.db_path)))
 
     def _read_page(self, generation: int, ctx: ListContext, page: int, ids: list[int]) -> None:
-        conn = self._connect()
         try:
-            rows = customer_list.fetch_rows(conn, ids, ctx)
-        finally:
-            conn.close()
+            conn = self._connect()
+            try:
+                rows = customer_list.fetch_rows(conn, ids, ctx)
+            finally:
+                conn.close()
+        except Exception:
+            self.post_message(self._Page(generation, page, None))  # may be asked for again
+            raise
         self.post_message(self._Page(generation, page, rows))
 
     # -- results ---------------------------------------------------------------------------
@@ -344,7 +348,7 @@ class CustomerTable(ScrollView, can_focus=True):
         message.stop()
         self._in_flight.discard(message.page)
         shown = self._shown
-        if shown is None or message.generation != shown.generation:
+        if shown is None or message.generation != shown.generation or message.rows is None:
             return
         self._pages.set(message.page, message.rows)
         self.refresh_lines(message.page * PAGE + HEADER_ROWS, PAGE)
