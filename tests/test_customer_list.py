@@ -305,3 +305,21 @@ def test_a_walk_that_runs_out_of_time_gives_the_same_page(
         list(cl.snapshot(desk, q, CTX) or []) for q in queries
     ]
     assert [numbers(desk, q) for q in queries] == expected
+
+
+def test_a_new_main_vehicle_from_visits_is_searchable(
+    desk: sqlite3.Connection, tmp_path: Path
+) -> None:
+    cars = tmp_path / "vehicles.csv"
+    cars.write_text("customer_no,plate,brand,model\nC001,PP-66-PP,Fiat,Panda\n")
+    assert import_file(desk, "vehicles", cars).written
+    # José's Golf is still his main vehicle (seen most often in the workshop).
+    assert where(desk, "vehicle", "panda") == set()
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "invoice_no,customer_no,date,plate\n"
+        "P1,C001,2026-01-05,PP-66-PP\nP2,C001,2026-03-05,PP-66-PP\nP3,C001,2026-05-05,PP-66-PP\n"
+    )
+    assert import_file(desk, "visits", visits).written
+    assert where(desk, "vehicle", "panda") == {"C001"}
+    assert where(desk, "vehicle", "golf") == {"C003"}

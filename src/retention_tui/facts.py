@@ -76,6 +76,11 @@ _MAIN_VEHICLE = [
     WHERE customer_id IN (SELECT id FROM {_AFFECTED}) GROUP BY customer_id""",
     f"INSERT OR IGNORE INTO temp._facts_main (customer_id, vehicle_id) SELECT id, NULL"
     f" FROM {_AFFECTED}",
+    # Whose main vehicle changes: their search text changes with it.
+    "CREATE TEMP TABLE IF NOT EXISTS _facts_new_main (id INTEGER PRIMARY KEY)",
+    "DELETE FROM temp._facts_new_main",
+    """INSERT INTO temp._facts_new_main (id) SELECT m.customer_id FROM temp._facts_main m
+    JOIN customers c ON c.id = m.customer_id WHERE c.main_vehicle_id IS NOT m.vehicle_id""",
     """UPDATE customers SET main_vehicle_id = m.vehicle_id FROM temp._facts_main m
     WHERE customers.id = m.customer_id AND customers.main_vehicle_id IS NOT m.vehicle_id""",
     "DELETE FROM temp._facts_main",
@@ -83,12 +88,16 @@ _MAIN_VEHICLE = [
 
 
 def refresh_customer_facts(
-    conn: sqlite3.Connection, customer_ids: Iterable[int] | None = None
+    conn: sqlite3.Connection,
+    customer_ids: Iterable[int] | None = None,
+    *,
+    vehicles_changed: bool = True,
 ) -> int:
     """Recompute the derived facts of ``customer_ids`` (all customers when ``None``).
 
-    Call inside the write transaction that changed the visits or vehicles. Returns how many
-    customers were refreshed.
+    Call inside the write transaction that changed the visits or vehicles. The search index
+    is refreshed for all of them when their vehicles may have changed, else only for those
+    whose main vehicle changed. Returns how many customers were refreshed.
     """
     conn.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {_AFFECTED.split('.')[1]} (id INTEGER PRIMARY KEY)"
@@ -109,7 +118,10 @@ def refresh_customer_facts(
         # The main vehicle is searchable on the desktop.
         if customer_ids is None:
             search_index.refresh(conn)
-        else:
+        elif vehicles_changed:
             search_index.refresh_listed(conn, _AFFECTED)
+        else:
+            search_index.refresh_listed(conn, "temp._facts_new_main")
+        conn.execute("DELETE FROM temp._facts_new_main")
     conn.execute(f"DELETE FROM {_AFFECTED}")
     return int(count)

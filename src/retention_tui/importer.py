@@ -652,7 +652,9 @@ def _import_file(
                 result.inserted, result.updated, result.unchanged = importer.apply(staged)
             # After the indexes are back: the facts are computed through them.
             if importer.affected_customers:
-                refresh_customer_facts(conn, importer.affected_customers)
+                refresh_customer_facts(
+                    conn, importer.affected_customers, vehicles_changed=kind != "visits"
+                )
             result.written = True
             audit.record(
                 conn,
