@@ -323,3 +323,20 @@ def test_a_new_main_vehicle_from_visits_is_searchable(
     assert import_file(desk, "visits", visits).written
     assert where(desk, "vehicle", "panda") == {"C001"}
     assert where(desk, "vehicle", "golf") == {"C003"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (">=7", {"C002", "C003", "C005"}),
+        (">6.5", {"C002", "C003", "C005"}),
+        ("<0.5", {"C001"}),
+        ("<=0.5", {"C001"}),
+        ("!1..17", {"C001", "C005"}),
+        ("!=0", {"C002", "C003", "C005", "C006"}),
+        ("..1", {"C001", "C006"}),
+        ("17..", {"C002", "C005"}),
+    ],
+)
+def test_months_away_comparisons(desk: sqlite3.Connection, text: str, expected: set) -> None:
+    assert where(desk, "months_away", text) == expected

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import re
 import sqlite3
 import time
@@ -395,13 +396,22 @@ def _bounds(col: ListColumn, raw: str) -> list[tuple[str, Any]]:
             return number, number
 
     if ".." in raw:
-        low_text, high_text = (part.strip() for part in raw.split("..", 1))
+        outside = raw.startswith("!")
+        low_text, high_text = (part.strip() for part in raw.lstrip("!").split("..", 1))
         if not low_text and not high_text:
             raise FilterError(
                 _("{column}: a range needs a start or an end, e.g. 2..5.").format(
                     column=_(col.label)
                 )
             )
+        if outside:
+            if not (low_text and high_text):
+                raise FilterError(
+                    _("{column}: a range to leave out needs both ends, e.g. !2..5.").format(
+                        column=_(col.label)
+                    )
+                )
+            return [("not", (parse(low_text)[0], parse(high_text)[1]))]
         result: list[tuple[str, Any]] = []
         if low_text:
             result.append((">=", parse(low_text)[0]))
@@ -441,27 +451,24 @@ def _compile_last_visit(col: ListColumn, raw: str, out: Compiled) -> None:
 
 
 def _compile_months_away(col: ListColumn, raw: str, ctx: ListContext, out: Compiled) -> None:
-    # months_away(last) >= k  <=>  last <= today shifted back k months; so every comparison
-    # becomes a range of last-visit dates and uses the index on last_visit.
-    def at_least(k: float) -> str:
-        return ctx.away_cut(max(0, int(-(-k // 1))))  # ceil, so '>= 2.5' means >= 3
+    # away >= k  <=>  last_visit <= cut(k), today moved back k months (tested as a property);
+    # so every comparison becomes a range of last-visit dates and uses its index.
+    def cut(k: int) -> str:
+        return ctx.away_cut(max(0, k))
 
     tests: list[str] = []
     params: list[Any] = []
     for op, value in _bounds(col, raw):
-        if op == "not":
+        if op == "not":  # away < low or away > high
             low, high = value
-            tests.append("NOT (c.last_visit <= ? AND c.last_visit > ?)")
-            params.extend([at_least(low), at_least(high + 1)])
-            continue
-        if op in (">=", ">"):
-            k = value if op == ">=" else int(value // 1) + 1
+            tests.append("(c.last_visit > ? OR c.last_visit <= ?)")
+            params.extend([cut(math.ceil(low)), cut(math.floor(high) + 1)])
+        elif op in (">=", ">"):
             tests.append("c.last_visit <= ?")
-            params.append(at_least(k))
-        else:
-            k = value if op == "<=" else -(-value // 1) - 1
+            params.append(cut(math.ceil(value) if op == ">=" else math.floor(value) + 1))
+        else:  # away <= v  <=>  not away >= floor(v) + 1
             tests.append("c.last_visit > ?")
-            params.append(at_least(int(k // 1) + 1))
+            params.append(cut(math.floor(value) + 1 if op == "<=" else math.ceil(value)))
     out.where.append((" AND ".join(tests) or "1", params))
 
 
@@ -1055,7 +1062,7 @@ def filter_forms() -> list[tuple[str, str]]:
         ("!golf", _("does not contain")),
         ('""  !""', _("is empty / is not empty")),
         (">12  <=3  =0", _("numbers: more than, at most, equal")),
-        ("2024-01..2024-06", _("a range (dates: a year, a month or a day)")),
+        ("2024-01..2024-06", _("a range (dates: a year, a month or a day); !a..b: outside it")),
         ("<=2025-06", _("dates: up to the end of June 2025")),
         ("red  !green  y", _("traffic light: green, yellow, red, unknown (or G Y R ?)")),
         ('<7  red  ""', _("NPS: a score, detractor (red) / passive / promoter, or none")),

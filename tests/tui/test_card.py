@@ -187,9 +187,7 @@ async def test_a_quick_no_answer(app: RetentionApp, desk_db: Path) -> None:
         assert one(desk_db, "SELECT outcome, note FROM calls") == ("no answer", None)
 
 
-async def test_a_customer_deleted_meanwhile_is_a_sentence(
-    app: RetentionApp, desk_db: Path
-) -> None:
+async def test_a_customer_deleted_meanwhile_is_a_sentence(app: RetentionApp, desk_db: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         card = await open_card(pilot, 2)
         conn = sqlite3.connect(desk_db)
