@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from . import search_index
+from . import customer_months, search_index
 
 _AFFECTED = "temp._facts_affected"
 
@@ -92,12 +92,14 @@ def refresh_customer_facts(
     customer_ids: Iterable[int] | None = None,
     *,
     vehicles_changed: bool = True,
+    visits_changed: bool = True,
 ) -> int:
     """Recompute the derived facts of ``customer_ids`` (all customers when ``None``).
 
     Call inside the write transaction that changed the visits or vehicles. The search index
     is refreshed for all of them when their vehicles may have changed, else only for those
-    whose main vehicle changed. Returns how many customers were refreshed.
+    whose main vehicle changed; their customer-months (the loyalty figures) when their
+    visits may have changed. Returns how many customers were refreshed.
     """
     conn.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {_AFFECTED.split('.')[1]} (id INTEGER PRIMARY KEY)"
@@ -123,5 +125,9 @@ def refresh_customer_facts(
         else:
             search_index.refresh_listed(conn, "temp._facts_new_main")
         conn.execute("DELETE FROM temp._facts_new_main")
+        if customer_ids is None:
+            customer_months.rebuild(conn)
+        elif visits_changed:
+            customer_months.refresh(conn, _AFFECTED)
     conn.execute(f"DELETE FROM {_AFFECTED}")
     return int(count)

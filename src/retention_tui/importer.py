@@ -653,7 +653,10 @@ def _import_file(
             # After the indexes are back: the facts are computed through them.
             if importer.affected_customers:
                 refresh_customer_facts(
-                    conn, importer.affected_customers, vehicles_changed=kind != "visits"
+                    conn,
+                    importer.affected_customers,
+                    vehicles_changed=kind != "visits",
+                    visits_changed=kind == "visits",
                 )
             result.written = True
             audit.record(

@@ -331,7 +331,64 @@ SELECT c.id, fold(c.customer_no), fold(c.name), digits(c.phone, c.mobile), fold(
 FROM customers c LEFT JOIN vehicles v ON v.id = c.main_vehicle_id;
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# Version 3: customer-months for the loyalty table (see customer_months.py). One row per
+# customer and month with a visit, with the gap in months to the previous and next visit
+# month; counts per month and gap; totals per month. Months are year * 12 + month - 1.
+V3 = """
+CREATE TABLE customer_months (
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    month       INTEGER NOT NULL,
+    visits      INTEGER NOT NULL,
+    mots        INTEGER NOT NULL,
+    mot_samples INTEGER NOT NULL,
+    prev_gap    INTEGER,                -- months since the previous visit month; NULL: first
+    next_gap    INTEGER,                -- months to the next visit month; NULL: none yet
+    PRIMARY KEY (customer_id, month)
+) WITHOUT ROWID;
+CREATE INDEX customer_months_month ON customer_months(month, prev_gap, next_gap);
+
+CREATE TABLE loyalty_counts (
+    month       INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('prev', 'next')),
+    gap         INTEGER NOT NULL,       -- 0: no previous / no next visit month
+    customers   INTEGER NOT NULL,
+    PRIMARY KEY (month, kind, gap)
+) WITHOUT ROWID;
+
+CREATE TABLE month_totals (
+    month       INTEGER PRIMARY KEY,
+    customers   INTEGER NOT NULL,
+    visits      INTEGER NOT NULL,
+    mots        INTEGER NOT NULL,
+    mot_samples INTEGER NOT NULL
+);
+
+INSERT INTO customer_months (customer_id, month, visits, mots, mot_samples, prev_gap, next_gap)
+SELECT customer_id, month, visits, mots, mot_samples,
+       month - lag(month) OVER w, lead(month) OVER w - month
+FROM (
+    SELECT customer_id,
+           CAST(substr(date, 1, 4) AS INTEGER) * 12 + CAST(substr(date, 6, 2) AS INTEGER) - 1
+               AS month,
+           count(*) AS visits, sum(mot) AS mots, sum(mot_sample) AS mot_samples
+    FROM visits GROUP BY customer_id, month
+)
+WINDOW w AS (PARTITION BY customer_id ORDER BY month);
+
+INSERT INTO loyalty_counts (month, kind, gap, customers)
+SELECT month, kind, gap, count(*) FROM (
+    SELECT month, 'prev' AS kind, coalesce(prev_gap, 0) AS gap FROM customer_months
+    UNION ALL
+    SELECT month, 'next' AS kind, coalesce(next_gap, 0) AS gap FROM customer_months
+)
+GROUP BY month, kind, gap;
+
+INSERT INTO month_totals (month, customers, visits, mots, mot_samples)
+SELECT month, count(*), sum(visits), sum(mots), sum(mot_samples)
+FROM customer_months GROUP BY month;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
