@@ -173,3 +173,31 @@ def test_report_customers_uses_the_desktop_filters(
     assert "Traceback" not in err
     code, _out, err = run(capsys, "--db", str(desk_db), "report", "customers", "--sort", "x")
     assert code == 1 and "no column 'x'" in err
+
+
+def test_report_loyalty_and_its_customers(
+    capsys: pytest.CaptureFixture[str], desk_db: Path
+) -> None:
+    code, out, _err = run(
+        capsys, "--db", str(desk_db), "report", "loyalty", "--window", "12",
+        "--from", "2025-06", "--to", "2025-07", "--format", "csv",
+    )  # fmt: skip
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("month,active,new,lapsed,visits,mot,mot_samples")
+    # 2025-06: Jan de Vries's first visit; Müller GmbH's 2024-01 visit lapsed in 2025-01.
+    assert [line.split(",")[0] for line in lines[1:]] == ["2025-06", "2025-07"]
+    june = dict(zip(lines[0].split(","), lines[1].split(","), strict=True))
+    assert (june["active"], june["new"], june["lapsed"], june["visits"]) == ("1", "1", "0", "1")
+    code, out, _err = run(
+        capsys, "--db", str(desk_db), "report", "loyalty-customers", "--window", "12",
+        "--month", "2026-06", "--format", "csv",
+    )  # fmt: skip
+    assert code == 0
+    rows = [line.split(",") for line in out.splitlines()]
+    assert rows[0][:4] == ["customer_no", "name", "kind", "last_visit"]
+    assert [(r[0], r[2], r[3]) for r in rows[1:]] == [("C002", "lapsed", "2025-06-15")]
+    code, _out, err = run(
+        capsys, "--db", str(desk_db), "report", "loyalty-customers", "--month", "2026-13"
+    )
+    assert code != 0 and "YYYY-MM" in err

@@ -326,6 +326,125 @@ def customers(
         conn.close()
 
 
+def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from .months import Month
+
+    try:
+        return Month.parse(value)
+    except RetentionError as error:
+        raise click.BadParameter(error.message) from None
+
+
+@report.command(name="loyalty")
+@click.option("--window", type=int, help=_("Loyalty window in months (default: the setting)."))
+@click.option("--from", "first", callback=_month_option, metavar="YYYY-MM",
+              help=_("First month (default: the first month with a visit)."))  # fmt: skip
+@click.option("--to", "last", callback=_month_option, metavar="YYYY-MM",
+              help=_("Last month (default: this month)."))  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def loyalty_report(obj: Context, window: int | None, first: Any, last: Any, fmt: str) -> None:
+    """Active, new and lapsed customers month by month, oldest month first."""
+    from . import loyalty
+
+    conn = obj.open(create=False)
+    try:
+        window = window if window is not None else loyalty.default_window(conn)
+        rows = loyalty.loyalty_table(conn, window, first, last)
+        follow = loyalty.lapse_follow_up(conn, window)
+    finally:
+        conn.close()
+    header = ["month", "active", "new", "lapsed", "visits", "mot", "mot_samples", "net",
+              "came_back", "contacted", "confirmed_lost", "in_window"]  # fmt: skip
+    table = []
+    for r in rows:
+        f = follow.get(r.month)
+        table.append(
+            [
+                str(r.month),
+                r.active,
+                r.new,
+                r.lapsed,
+                r.visits,
+                r.mot,
+                r.mot_samples,
+                r.net,
+                r.came_back,
+                f.contacted if f else 0,
+                f.confirmed_lost if f else 0,
+                int(r.in_window),
+            ]
+        )
+    _print_rows(header, table, fmt)
+
+
+@report.command(name="loyalty-customers")
+@click.option("--window", type=int, help=_("Loyalty window in months (default: the setting)."))
+@click.option("--month", required=True, callback=_month_option, metavar="YYYY-MM")
+@click.option("--kind", type=click.Choice(["both", "new", "lapsed"]), default="both",
+              show_default=True)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def loyalty_customers(obj: Context, window: int | None, month: Any, kind: str, fmt: str) -> None:
+    """The customers behind a month's new and lapsed figures."""
+    from . import loyalty
+
+    conn = obj.open(create=False)
+    try:
+        window = window if window is not None else loyalty.default_window(conn)
+        customers = loyalty.loyalty_customers(conn, month, window, kind)
+    finally:
+        conn.close()
+    header = ["customer_no", "name", "kind", "last_visit", "phone", "email",
+              "visits_in_window", "contact"]  # fmt: skip
+    _print_rows(
+        header,
+        [
+            [
+                c.customer_no,
+                c.name,
+                c.kind,
+                c.last_visit or "",
+                c.phone or "",
+                c.email or "",
+                c.visits_in_window,
+                c.contact,
+            ]
+            for c in customers
+        ],
+        fmt,
+    )
+
+
+def _print_rows(header: list[str], rows: list[list[Any]], fmt: str) -> None:
+    """CSV with fixed English headers, or an aligned text table."""
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    from .cells import fit, printable
+
+    cells = [[printable(str(v)) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+    widths = [min(w, 30) for w in widths]
+    click.echo("  ".join(fit(h, w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for row, raw_row in zip(cells, rows, strict=True):
+        aligned = [
+            fit(v, w, "right" if isinstance(raw, int) else "left")
+            for v, w, raw in zip(row, widths, raw_row, strict=True)
+        ]
+        click.echo("  ".join(aligned).rstrip())
+
+
 # -- backup ---------------------------------------------------------------------------------
 
 
