@@ -28,11 +28,11 @@ import sqlite3
 import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import audit, clock, settings
+from . import audit, clock, loyalty, settings
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -85,6 +85,8 @@ class ListColumn:
     needs_vehicle: bool = False
     heading: str | None = None
     """Untranslated column heading when the label does not fit the width."""
+    computed: bool = False
+    """Filled in per row (loyalty drilldown); neither sorted nor filtered."""
 
     @property
     def title(self) -> str:
@@ -146,7 +148,28 @@ COLUMNS: tuple[ListColumn, ...] = (
     ),
     ListColumn("status", "Status", "status", 17, "{status}"),
 )
-COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+EMAIL = ListColumn("email", "Email", "text", 24, "c.email", "email", "coalesce(c.email, '') = ''")
+# The loyalty drilldown's own columns.
+KIND = ListColumn("kind", "Kind", "text", 6, "", computed=True)
+VISITS_IN_WINDOW = ListColumn(
+    "visits_in_window", "Visits in window", "number", 4, "", heading="Vis", computed=True,
+    align="right",
+)  # fmt: skip
+CONTACT = ListColumn("contact", "Contact", "text", 24, "", computed=True)
+_BY_KEY = {c.key: c for c in COLUMNS}
+DRILLDOWN_COLUMNS: tuple[ListColumn, ...] = (
+    *(_BY_KEY[k] for k in ("light", "nps", "retention", "caring", "customer_no", "name")),
+    KIND,
+    CONTACT,
+    _BY_KEY["phone"],
+    EMAIL,
+    _BY_KEY["vehicle"],
+    _BY_KEY["advisor"],
+    _BY_KEY["last_visit"],
+    VISITS_IN_WINDOW,
+    _BY_KEY["status"],
+)
+COLUMN_BY_KEY = {c.key: c for c in (*COLUMNS, EMAIL, KIND, VISITS_IN_WINDOW, CONTACT)}
 
 
 def column(key: str) -> ListColumn:
@@ -564,6 +587,8 @@ def compile_filter(col: ListColumn, text: str, ctx: ListContext, out: Compiled) 
     raw = text.strip()
     if not raw:
         return
+    if col.computed:
+        raise FilterError(_("The column {column} cannot be filtered.").format(column=col.title))
     if _empty_test(col, raw, ctx, out):
         return
     if col.kind == "text":
@@ -620,26 +645,32 @@ class CustomerQuery:
     """``(column key, typed filter)`` pairs, all required."""
     sort: str = "name"
     descending: bool = False
+    scope: tuple[str, int, int] | None = None
+    """Only a loyalty figure's customers: (new / lapsed / both, month index, window)."""
 
     def with_filter(self, key: str, text: str) -> CustomerQuery:
         rest = tuple((k, t) for k, t in self.filters if k != key)
-        return CustomerQuery(
-            self.search, (*rest, (key, text)) if text.strip() else rest, self.sort, self.descending
-        )
+        return replace(self, filters=(*rest, (key, text)) if text.strip() else rest)
 
     def without_filter(self, key: str) -> CustomerQuery:
         return self.with_filter(key, "")
 
     def sorted_by(self, key: str, descending: bool) -> CustomerQuery:
-        column(key)
-        return CustomerQuery(self.search, self.filters, key, descending)
+        if column(key).computed:
+            raise FilterError(_("The column {column} cannot be sorted.").format(
+                column=column(key).title))  # fmt: skip
+        return replace(self, sort=key, descending=descending)
 
     def searching(self, text: str) -> CustomerQuery:
-        return CustomerQuery(text, self.filters, self.sort, self.descending)
+        return replace(self, search=text)
+
+    def cleared(self) -> CustomerQuery:
+        """Without search and filters; the sort and scope stay."""
+        return replace(self, search="", filters=())
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.search.strip() or self.filters)
+        return bool(self.search.strip() or self.filters or self.scope)
 
     def compile(self, ctx: ListContext) -> Compiled:
         """The SQL pieces; raises :class:`FilterError` naming the first unreadable filter."""
@@ -647,6 +678,9 @@ class CustomerQuery:
         compile_search(self.search, out)
         for key, text in self.filters:
             compile_filter(column(key), text, ctx, out)
+        if self.scope is not None:
+            kind, month, window = self.scope
+            out.where.append(loyalty.scope_condition(kind, Month.from_index(month), window))
         if COLUMN_BY_KEY[self.sort].needs_vehicle:
             out.needs_vehicle = True
         return out
@@ -786,6 +820,8 @@ def _select(
         walk = probe > SMALL_MATCH
     if walk:
         hint = f" INDEXED BY {SORT_INDEXES[query.sort]}"
+    elif query.scope is not None and not hint:
+        hint = " NOT INDEXED"  # a month's customers: a few thousand at most, looked up by id
     for i, check in enumerate(compiled.checks):
         if i in covered:
             continue
@@ -923,7 +959,7 @@ def format_cell(key: str, value: Any) -> str:
         return "R" if value else "·"
     if key == "caring":
         return "C" if value else "·"
-    if key == "status":
+    if key in ("status", "kind"):
         return _(value)
     return str(value)
 
@@ -931,21 +967,27 @@ def format_cell(key: str, value: Any) -> str:
 _ROW_SQL = """
 SELECT c.id, c.customer_no, c.name, coalesce(c.phone, c.mobile), c.city,
        v.brand, v.model, v.plate, c.advisor, c.last_visit, {status}, c.traffic_light, c.nps,
-       {retention}, {caring}
+       {retention}, {caring}, c.email
 FROM customers c LEFT JOIN vehicles v ON v.id = c.main_vehicle_id
 WHERE c.id IN ({marks})
 """
 
 
-def fetch_rows(conn: sqlite3.Connection, ids: Sequence[int], ctx: ListContext) -> list[ListRow]:
-    """The rows of ``ids`` in the order given (ids deleted meanwhile are left out)."""
+def fetch_rows(
+    conn: sqlite3.Connection,
+    ids: Sequence[int],
+    ctx: ListContext,
+    scope: tuple[str, int, int] | None = None,
+) -> list[ListRow]:
+    """The rows of ``ids`` in the order given (ids deleted meanwhile are left out); with a
+    loyalty ``scope``, each row's kind, visits in the window and contact state too."""
     rows: dict[int, ListRow] = {}
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
         sql = ctx.expand(_ROW_SQL.replace("{marks}", ", ".join("?" * len(chunk))))
         for record in conn.execute(sql, chunk):
             (cid, number, name, phone, city, brand, model, plate, advisor, last, status,
-             light, nps, retention, caring) = record  # fmt: skip
+             light, nps, retention, caring, email) = record  # fmt: skip
             vehicle = " ".join(part for part in (brand, model) if part)
             if plate:
                 vehicle = f"{vehicle} ({plate})" if vehicle else plate
@@ -966,7 +1008,18 @@ def fetch_rows(conn: sqlite3.Connection, ids: Sequence[int], ctx: ListContext) -
                     "nps": nps,
                     "retention": bool(retention),
                     "caring": bool(caring),
+                    "email": email,
                 },
+            )
+    if scope is not None:
+        _kind, month, window = scope
+        for detail in loyalty.customer_details(
+            conn, [i for i in ids if i in rows], Month.from_index(month), window
+        ):
+            rows[detail.customer_id].values.update(
+                kind=detail.kind,
+                contact=detail.contact,
+                visits_in_window=detail.visits_in_window,
             )
     return [rows[i] for i in ids if i in rows]
 
@@ -985,15 +1038,16 @@ def export_csv(
     """Write the filtered, sorted list as CSV (fixed English headers); return the row count."""
     ids = snapshot(conn, query, ctx)
     assert ids is not None
+    columns = DRILLDOWN_COLUMNS if query.scope else COLUMNS
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.key for c in COLUMNS])
+    writer.writerow([c.key for c in columns])
     done = 0
     for start in range(0, len(ids), 1000):
-        for row in fetch_rows(conn, ids[start : start + 1000], ctx):
+        for row in fetch_rows(conn, ids[start : start + 1000], ctx, query.scope):
             values = dict(row.values)
             values["retention"] = int(values["retention"])
             values["caring"] = int(values["caring"])
-            writer.writerow(["" if values[c.key] is None else values[c.key] for c in COLUMNS])
+            writer.writerow(["" if values[c.key] is None else values[c.key] for c in columns])
             done += 1
         if progress:
             progress(done, len(ids))

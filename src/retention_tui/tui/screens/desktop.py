@@ -18,6 +18,7 @@ from ... import clock
 from ...cells import printable
 from ...customer_list import (
     COLUMN_BY_KEY,
+    COLUMNS,
     CustomerQuery,
     FilterError,
     ListContext,
@@ -124,12 +125,18 @@ class DesktopScreen(Screen[None]):
             "o", "overview", _("Overview"), id="desktop.overview",
             tooltip=_("The database at a glance"),
         ),
+        Binding(
+            "m", "loyalty", _("Loyalty"), id="desktop.loyalty",
+            tooltip=_("Active, new and lapsed customers month by month"),
+        ),
     ]  # fmt: skip
 
-    def __init__(self, db_path: Path) -> None:
+    table_columns = COLUMNS
+
+    def __init__(self, db_path: Path, query: CustomerQuery | None = None) -> None:
         super().__init__()
         self.db_path = db_path
-        self.customer_query = CustomerQuery()
+        self.customer_query = query or CustomerQuery()
         self._filter_key: str | None = None
         self._timer: Timer | None = None
         self._pending: CustomerQuery | None = None
@@ -167,7 +174,9 @@ class DesktopScreen(Screen[None]):
                 yield BoxInput(id="filter-input")
             yield Static("", id="filter-error", markup=False)
             yield Static(_("Reading customers …"), id="desktop-count", markup=False)
-        yield CustomerTable(self.db_path, id="customers")
+        yield CustomerTable(
+            self.db_path, query=self.customer_query, columns=self.table_columns, id="customers"
+        )
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -275,6 +284,13 @@ class DesktopScreen(Screen[None]):
 
     def action_filter_column(self) -> None:
         column = self.table.current_column
+        if column.computed:
+            self.notify(
+                _("The column {column} cannot be filtered.").format(column=column.title),
+                severity="warning",
+                markup=False,
+            )
+            return
         self._filter_key = column.key
         current = dict(self.customer_query.filters).get(column.key, "")
         self.query_one("#filter-label", Label).update(
@@ -304,12 +320,15 @@ class DesktopScreen(Screen[None]):
     def action_clear_all(self) -> None:
         with self.search_input.prevent(Input.Changed):
             self.search_input.value = ""
-        query = self.customer_query
-        self.apply(CustomerQuery(sort=query.sort, descending=query.descending))
+        self.apply(self.customer_query.cleared())
 
     def action_sort(self, descending: bool) -> None:
-        key = self.table.current_column.key
-        self.apply(self.customer_query.sorted_by(key, descending))
+        try:
+            query = self.customer_query.sorted_by(self.table.current_column.key, descending)
+        except FilterError as problem:
+            self.notify(problem.message, severity="warning", markup=False)
+            return
+        self.apply(query)
 
     def action_reload(self) -> None:
         self.table.reload()
@@ -318,6 +337,11 @@ class DesktopScreen(Screen[None]):
         from .home import HomeScreen
 
         self.app.push_screen(HomeScreen(self.db_path))
+
+    def action_loyalty(self) -> None:
+        from .loyalty import LoyaltyScreen
+
+        self.app.push_screen(LoyaltyScreen(self.db_path))
 
     def action_export(self) -> None:
         from .export import ExportScreen

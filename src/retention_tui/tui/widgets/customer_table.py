@@ -31,7 +31,7 @@ from textual.worker import get_current_worker
 
 from ... import customer_list
 from ...cells import fit
-from ...customer_list import COLUMNS, CustomerQuery, ListContext, ListRow
+from ...customer_list import COLUMNS, CustomerQuery, ListColumn, ListContext, ListRow
 from ...db import connect
 from ...i18n import _
 from ..errors import ReportsWorkerErrors, error_text, was_interrupted
@@ -149,10 +149,17 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             super().__init__()
             self.generation, self.text = generation, text
 
-    def __init__(self, db_path: Path, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        query: CustomerQuery | None = None,
+        columns: tuple[ListColumn, ...] = COLUMNS,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.db_path = db_path
-        self.query_in_use = CustomerQuery()
+        self.query_in_use = query or CustomerQuery()
         self._generation = 0
         self._shown: _Shown | None = None
         self._query_conn: sqlite3.Connection | None = None
@@ -166,13 +173,15 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._pages: LRUCache[int, list[ListRow]] = LRUCache(64)
         self._in_flight: set[int] = set()
         self._strips: LRUCache[tuple, Strip] = LRUCache(512)
-        self._widths = [c.width for c in COLUMNS]
+        self.columns = columns
+        self._widths = [c.width for c in columns]
         self._offsets: list[int] = []
         x = 0
         for width in self._widths:
             self._offsets.append(x)
             x += width + GAP
         self._total_width = x
+        self._fixed_columns = FIXED_COLUMNS
         self._fixed_width = self._offsets[FIXED_COLUMNS]
 
     # -- public API ------------------------------------------------------------------------
@@ -190,11 +199,16 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
 
     @property
     def current_column(self) -> customer_list.ListColumn:
-        return COLUMNS[self.cursor_column]
+        return self.columns[self.cursor_column]
+
+    @property
+    def current_row(self) -> ListRow | None:
+        """The row under the cursor (None while its page is being read)."""
+        return self._row(self.cursor_row)
 
     @property
     def current_customer_id(self) -> int | None:
-        row = self._row(self.cursor_row)
+        row = self.current_row
         return row.id if row else None
 
     @property
@@ -251,7 +265,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             try:
                 ctx = ListContext.load(conn)
                 ids = customer_list.first_page(conn, query, ctx, 2 * PAGE)
-                rows = customer_list.fetch_rows(conn, ids, ctx)
+                rows = customer_list.fetch_rows(conn, ids, ctx, query.scope)
                 if worker.is_cancelled:
                     return
                 self.post_message(self._FirstPage(generation, ctx, ids, rows))
@@ -279,11 +293,18 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             if not was_interrupted(error):
                 self.post_message(self._Failed(generation, error_text(error, self.db_path)))
 
-    def _read_page(self, generation: int, ctx: ListContext, page: int, ids: list[int]) -> None:
+    def _read_page(
+        self,
+        generation: int,
+        ctx: ListContext,
+        scope: tuple[str, int, int] | None,
+        page: int,
+        ids: list[int],
+    ) -> None:
         try:
             conn = self._connect()
             try:
-                rows = customer_list.fetch_rows(conn, ids, ctx)
+                rows = customer_list.fetch_rows(conn, ids, ctx, scope)
             finally:
                 conn.close()
         except Exception:
@@ -398,7 +419,9 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
                 continue
             self._in_flight.add(page)
             self.run_worker(
-                lambda g=shown.generation, c=shown.ctx, p=page, i=ids: self._read_page(g, c, p, i),
+                lambda g=shown.generation, c=shown.ctx, s=shown.query.scope, p=page, i=ids: (
+                    self._read_page(g, c, s, p, i)
+                ),
                 thread=True,
                 group="customer-pages",
                 exit_on_error=False,
@@ -440,7 +463,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         query = self.query_in_use
         filtered = {key for key, _text in query.filters}
         segments: list[Segment] = []
-        for i, col in enumerate(COLUMNS):
+        for i, col in enumerate(self.columns):
             label = col.title
             if col.key == query.sort and col.width > 3:
                 label += " ▼" if query.descending else " ▲"
@@ -460,7 +483,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             return Strip([Segment(fit("…", self._total_width), muted)], self._total_width)
         segments: list[Segment] = []
         cell_cursor = self.get_component_rich_style("customer-table--cursor-cell")
-        for i, col in enumerate(COLUMNS):
+        for i, col in enumerate(self.columns):
             style: Style = base
             tone = row.tone(col.key)
             if tone:
@@ -481,7 +504,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         return max(0, min(value, self.row_count - 1))
 
     def validate_cursor_column(self, value: int) -> int:
-        return max(0, min(value, len(COLUMNS) - 1))
+        return max(0, min(value, len(self.columns) - 1))
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         # Virtual lines: a row's line is its index below the header.
@@ -491,11 +514,11 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
 
     def watch_cursor_column(self, old: int, new: int) -> None:
         self.refresh()
-        if new < FIXED_COLUMNS:
+        if new < self._fixed_columns:
             return
         # Positions in the scrolling part, right of the fixed columns.
         left = self._offsets[new] - self._fixed_width
-        right = left + COLUMNS[new].width
+        right = left + self.columns[new].width
         width = self.scrollable_content_region.width - self._fixed_width
         if left < self.scroll_x:
             self.scroll_to(x=left, animate=False)
@@ -534,7 +557,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         y = event.y
         x = event.x if event.x < self._fixed_width else event.x + int(self.scroll_x)
         for i, left in enumerate(self._offsets):
-            if left <= x < left + COLUMNS[i].width + GAP:
+            if left <= x < left + self.columns[i].width + GAP:
                 self.cursor_column = i
                 break
         if y < HEADER_ROWS:

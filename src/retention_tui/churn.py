@@ -1,0 +1,94 @@
+"""Departures: that a customer left, when and why, recorded after contact.
+
+A reason is stored once per normalised text (``reasons.normalize_reason``): typing "Too
+expensive!" where "too expensive" exists records the existing reason, never a second one.
+The fuzzy suggestions and merging of variants build on this (see ``reasons``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from . import audit, clock
+from .customers import RECORDED_STATUSES
+from .db import write
+from .errors import RetentionError
+from .i18n import _
+from .reasons import normalize_reason
+
+
+def reason_id(conn: sqlite3.Connection, text: str) -> int:
+    """The id of the reason ``text`` (created if new), inside the caller's write."""
+    label = " ".join(text.split())
+    key = normalize_reason(label)
+    if not key:
+        raise RetentionError(_("Give a reason (a few words)."))
+    row = conn.execute(
+        "SELECT id, merged_into FROM churn_reasons WHERE normalized = ?", (key,)
+    ).fetchone()
+    if row is not None:
+        return int(row[1] or row[0])
+    cursor = conn.execute(
+        "INSERT INTO churn_reasons (label, normalized, created_by, created_at) VALUES (?, ?, ?, ?)",
+        (label, key, audit.current_operator(), clock.now().isoformat(sep=" ")),
+    )
+    new_id = int(cursor.lastrowid or 0)
+    audit.record(conn, "add reason", "churn_reasons", new_id, new=label)
+    return new_id
+
+
+def record_departure(
+    conn: sqlite3.Connection,
+    customer_id: int,
+    departed_on: dt.date,
+    reason: str,
+    note: str = "",
+    status: str | None = "confirmed lost",
+) -> int:
+    """Record that the customer left; sets the recorded status (default confirmed lost)."""
+    if departed_on > clock.today():
+        raise RetentionError(_("A departure cannot lie in the future ({date}).").format(
+            date=departed_on.isoformat()))  # fmt: skip
+    if status is not None and status not in RECORDED_STATUSES:
+        raise RetentionError(_("'{status}' is not a status that can be recorded.").format(
+            status=status))  # fmt: skip
+    with write(conn):
+        found = conn.execute(
+            "SELECT recorded_status FROM customers WHERE id = ?", (customer_id,)
+        ).fetchone()
+        if found is None:
+            raise RetentionError(
+                _("Customer {id} does not exist (deleted meanwhile?).").format(id=customer_id)
+            )
+        rid = reason_id(conn, reason)
+        try:
+            cursor = conn.execute(
+                "INSERT INTO departures (customer_id, departed_on, reason_id, note, operator,"
+                " recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (customer_id, departed_on.isoformat(), rid, note.strip() or None,
+                 audit.current_operator(), clock.now().isoformat(sep=" ")),
+            )  # fmt: skip
+        except sqlite3.IntegrityError:
+            raise RetentionError(
+                _("A departure on {date} is already recorded for this customer.").format(
+                    date=departed_on.isoformat()
+                )
+            ) from None
+        departure_id = int(cursor.lastrowid or 0)
+        audit.record(
+            conn,
+            "record departure",
+            "departures",
+            departure_id,
+            customer_id=customer_id,
+            new={"date": departed_on.isoformat(), "reason": reason.strip(), "note": note.strip()},
+        )
+        if status is not None and found[0] != status:
+            conn.execute(
+                "UPDATE customers SET recorded_status = ?, recorded_status_on = ? WHERE id = ?",
+                (status, departed_on.isoformat(), customer_id),
+            )
+            audit.record(conn, "set status", "customers", customer_id,
+                         customer_id=customer_id, old=found[0], new=status)  # fmt: skip
+    return departure_id
