@@ -74,3 +74,23 @@ def test_help(snap_compare, small_db: Path) -> None:
         await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(RetentionApp(db_path=small_db), terminal_size=SIZE, run_before=open_help)
+
+
+def test_loyalty(snap_compare, desk: Path) -> None:
+    async def loyalty(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("m")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=loyalty)
+
+
+def test_drilldown(snap_compare, desk: Path) -> None:
+    async def drilldown(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("m")
+        await _settle(pilot)
+        await pilot.press(*["down"] * 5, "right", "right", "right", "enter")  # 2026-06 lapsed
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=drilldown)
