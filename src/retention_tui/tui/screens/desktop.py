@@ -238,7 +238,7 @@ class DesktopScreen(Screen[None]):
         sort = _(COLUMN_BY_KEY[query.sort].label) + (" ▼" if query.descending else " ▲")
         if message.matches is None:
             figure = _("counting …")
-        elif message.total is None or not query.is_filtered:
+        elif message.total is None or not (query.search.strip() or query.filters):
             figure = _("{count} customers").format(count=f"{message.matches:,}")
         else:
             figure = _("{count} of {total} customers").format(
