@@ -120,9 +120,9 @@ def bench(path: Path, visits: int) -> None:
     ours = {}
     for window in (12, 6):
         cold_conn = connect(path, readonly=True)
-        cold, table = timed(lambda w=window: loyalty.loyalty_table(cold_conn, w))
-        warm, _ = timed(lambda w=window: loyalty.loyalty_table(cold_conn, w), repeat=5)
-        follow, _ = timed(lambda w=window: loyalty.lapse_follow_up(cold_conn, w))
+        cold, table = timed(lambda w=window, c=cold_conn: loyalty.loyalty_table(c, w))
+        warm, _ = timed(lambda w=window, c=cold_conn: loyalty.loyalty_table(c, w), repeat=5)
+        follow, _ = timed(lambda w=window, c=cold_conn: loyalty.lapse_follow_up(c, w))
         cold_conn.close()
         ours[window] = cold
         print(
@@ -138,7 +138,7 @@ def bench(path: Path, visits: int) -> None:
         ids = customer_list.first_page(conn, query, ctx, 100)
         return customer_list.fetch_rows(conn, ids[:50], ctx, query.scope)
 
-    drill, page = timed(first_page)
+    drill, _page = timed(first_page)
     total = customer_list.count(conn, query, ctx)
     conn.close()
     print(f"drilldown {month} (window 12, {total:,} customers): first page {ms(drill)}")
