@@ -433,3 +433,32 @@ async def test_every_desktop_key_is_a_palette_command(app: RetentionApp) -> None
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ViewsScreen)
+
+
+async def test_reload_keeps_the_cursor_row(tmp_path: Path) -> None:
+    db = tmp_path / "long.db"
+    conn = open_database(db)
+    with write(conn):
+        conn.executemany(
+            "INSERT INTO customers (customer_no, name, created_at, updated_at)"
+            " VALUES (?, ?, '', '')",
+            [(f"L{i:04d}", f"Customer {i:04d}") for i in range(400)],
+        )
+        from retention_tui import search_index
+
+        search_index.refresh(conn)
+    conn.close()
+    app = RetentionApp(db_path=db)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "down")
+        await pilot.press("r")
+        await settle(pilot)
+        assert table(pilot).cursor_row == 3
+        await pilot.press("end", "up")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        grid = table(pilot)
+        assert grid.cursor_row == 398
+        assert grid.current_row is not None and grid.current_row.values["customer_no"] == "L0398"

@@ -163,6 +163,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._generation = 0
         self._shown: _Shown | None = None
         self._query_conn: sqlite3.Connection | None = None
+        self._restore_row: int | None = None
         self._painted_events: dict[int, threading.Event] = {}
         self.painted_generation = 0
         """The latest query whose first page is on screen."""
@@ -226,8 +227,12 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         )
 
     def show(self, query: CustomerQuery) -> int:
-        """Start showing ``query``; the old rows stay until its first page arrives."""
+        """Start showing ``query``; the old rows stay until its first page arrives.
+
+        Showing the same query again (a reload) keeps the cursor on its row number.
+        """
         self._generation += 1
+        self._restore_row = self.cursor_row if query == self.query_in_use else None
         self.query_in_use = query
         painted = self._painted_events[self._generation] = threading.Event()
         running = self._query_conn
@@ -326,9 +331,16 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._strips.clear()
         for start in range(0, len(message.rows), PAGE):
             self._pages.set(start // PAGE, message.rows[start : start + PAGE])
-        self.cursor_row = 0
-        self._resize()
-        self.scroll_to(y=0, animate=False, immediate=True)
+        restore = self._restore_row
+        if restore is not None and restore < len(message.ids):
+            self._restore_row = None
+            self._resize()
+            self.cursor_row = restore
+        else:
+            self.cursor_row = 0
+            self._resize()
+            if restore is None:
+                self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
         self.post_message(self.Counted(None, None))
         self.call_after_refresh(self._painted, message.generation)
@@ -361,6 +373,10 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         shown.ids = message.ids
         shown.matches = len(message.ids)
         self._resize()
+        if self._restore_row is not None:
+            # A reload of a long list: back to the row the advisor was on.
+            self.cursor_row = self._restore_row
+            self._restore_row = None
         self.refresh()
         self.post_message(self.Counted(shown.matches, shown.total))
 
