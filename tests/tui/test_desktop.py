@@ -462,3 +462,15 @@ async def test_reload_keeps_the_cursor_row(tmp_path: Path) -> None:
         grid = table(pilot)
         assert grid.cursor_row == 398
         assert grid.current_row is not None and grid.current_row.values["customer_no"] == "L0398"
+
+
+async def test_palette_opens_a_customer_by_name(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"piet vaak")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerCardScreen) and app.screen.customer_id == 6

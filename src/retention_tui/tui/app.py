@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from ..db import connect
 from ..i18n import _
 from ..overview import database_overview
+from .commands import CustomerCommands
 from .errors import error_text, was_interrupted
 from .messages import OverviewLoaded
 from .screens.desktop import DesktopScreen
@@ -30,6 +31,7 @@ class RetentionApp(App[None]):
     """retention-tui: who is drifting away, and what to do about it."""
 
     CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {CustomerCommands}
     TITLE = "retention-tui"
     BINDINGS = [
         Binding(
@@ -101,6 +103,12 @@ class RetentionApp(App[None]):
             markup=False,
             timeout=10,
         )
+
+    def open_customer(self, customer_id: int) -> None:
+        """Open a customer's card on top of the current screen."""
+        from .screens.customer_card import CustomerCardScreen
+
+        self.push_screen(CustomerCardScreen(self.db_path, customer_id))
 
     # -- help and commands ---------------------------------------------------------------
 
