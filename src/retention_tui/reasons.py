@@ -7,7 +7,12 @@ This module owns the normalised form of a reason (the key that makes "Too expens
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
@@ -17,3 +22,318 @@ def normalize_reason(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_NOT_WORD.sub(" ", without_accents).replace("_", " ").split())
+
+
+# -- suggestions ------------------------------------------------------------------------------
+#
+# A typed text is a variant of a reason when, after normalising, the same content words remain
+# (in any order, articles and fillers dropped, compounds split or joined) with at most a
+# small slip in a long word. It is never a variant when one of the two is negated and the
+# other is not, or when a word stands against its own negated form ("tevreden" /
+# "ontevreden"): a negation or an opposite means something else.
+
+# Words that carry no meaning of their own in a reason, in the workshops' languages.
+FILLERS = frozenset(
+    [
+        "de",
+        "het",
+        "een",
+        "te",
+        "erg",
+        "heel",
+        "zeer",
+        "veel",
+        "al",
+        "nog",
+        "wel",
+        "is",
+        "was",
+        "zijn",
+        "werd",
+        "wordt",
+        "over",
+        "bij",
+        "van",
+        "met",
+        "voor",
+        "op",
+        "in",
+        "naar",
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "ein",
+        "eine",
+        "einen",
+        "einem",
+        "zu",
+        "sehr",
+        "viel",
+        "ist",
+        "war",
+        "sind",
+        "wurde",
+        "wurden",
+        "hat",
+        "mit",
+        "von",
+        "bei",
+        "fur",
+        "auf",
+        "nach",
+        "il",
+        "lo",
+        "la",
+        "i",
+        "gli",
+        "le",
+        "un",
+        "una",
+        "uno",
+        "l",
+        "d",
+        "di",
+        "da",
+        "del",
+        "della",
+        "dei",
+        "delle",
+        "dell",
+        "all",
+        "troppo",
+        "molto",
+        "e",
+        "con",
+        "per",
+        "al",
+        "alla",
+        "in",
+        "the",
+        "a",
+        "an",
+        "too",
+        "very",
+        "much",
+        "is",
+        "was",
+        "are",
+        "has",
+        "have",
+        "had",
+        "been",
+        "got",
+        "with",
+        "for",
+        "at",
+        "of",
+        "to",
+        "ir",
+        "bija",
+        "par",
+        "loti",
+        "parak",
+        "ar",
+        "uz",
+        "pie",
+        "了",
+        "的",
+        "太",
+        "很",
+        "也",
+        "是",
+        "已",
+        "经",
+        "对",
+        "被",
+    ]
+)
+# Words that negate what follows.
+NEGATIONS = frozenset(
+    [
+        "niet",
+        "geen",
+        "nooit",
+        "nicht",
+        "kein",
+        "keine",
+        "keinen",
+        "keiner",
+        "nie",
+        "non",
+        "mai",
+        "not",
+        "no",
+        "never",
+        "nav",
+        "ne",
+        "不",
+        "没",
+        "没有",
+        "无",
+        "未",
+        "别",
+    ]
+)
+# Prefixes that turn a word into its opposite (ontevreden, unzufrieden, insoddisfatto,
+# dissatisfied, neapmierinats), when the rest is itself a word of the other text.
+NEGATING_PREFIXES = ("on", "un", "in", "dis", "ne", "s", "non")
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _words(normalized: str) -> list[str]:
+    """Content words of a normalised text; CJK text counts character by character."""
+    words: list[str] = []
+    for word in normalized.split():
+        if _CJK.search(word):
+            words.extend(ch for ch in word if not ch.isspace())
+        else:
+            words.append(word)
+    return words
+
+
+def _negated(words: list[str]) -> bool:
+    return any(w in NEGATIONS for w in words)
+
+
+def _content(words: list[str]) -> list[str]:
+    return [w for w in words if w not in FILLERS and w not in NEGATIONS]
+
+
+def _opposite(a: str, b: str) -> bool:
+    """One word is the other with a negating prefix (tevreden / ontevreden)."""
+    long, short = (a, b) if len(a) > len(b) else (b, a)
+    return any(long == prefix + short for prefix in NEGATING_PREFIXES) and len(short) >= 4
+
+
+def _same_word(a: str, b: str, partial: bool = False) -> float:
+    """1 for the same word, 0.9 for one slip in a long word, 0.8 for a word still being
+    typed (``partial``: ``a`` is a prefix of ``b``), else 0.
+
+    A slip is one letter too many, too few, swapped with its neighbour, or (in words of six
+    letters or more) wrong; two slips only in words of nine or more. Two different short
+    words a letter apart ("laat" / "laut") are different words.
+    """
+    if a == b:
+        return 1.0
+    if partial and len(a) >= 3 and b.startswith(a):
+        return 0.8
+    shortest, longest = min(len(a), len(b)), max(len(a), len(b))
+    if shortest < 4:
+        return 0.0
+    slips = OSA.distance(a, b, score_cutoff=3)
+    if slips == 1:
+        swapped = len(a) == len(b) and sorted(a) == sorted(b)
+        inserted = len(a) != len(b) and longest >= 5
+        if swapped or inserted or shortest >= 6:
+            return 0.9
+    if slips == 2 and shortest >= 9:
+        return 0.85
+    return 0.0
+
+
+def similarity(typed: str, reason: str, *, typing: bool = False) -> float:
+    """0-100: how surely ``typed`` means the reason ``reason`` (both as typed by people).
+
+    ``typing``: the last word may still be incomplete (the form's suggestions while typing).
+    """
+    a, b = normalize_reason(typed), normalize_reason(reason)
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 100.0
+    wa, wb = _words(a), _words(b)
+    if _negated(wa) != _negated(wb):
+        return 0.0
+    ca, cb = _content(wa), _content(wb)
+    if not ca or not cb:
+        return 0.0
+    if any(_opposite(x, y) for x in ca for y in cb):
+        return 0.0
+    if "".join(ca) == "".join(cb):  # a compound written apart or together
+        return 97.0
+    matched = 0.0
+    free = list(cb)
+    for i, word in enumerate(ca):
+        last = typing and i == len(ca) - 1
+        best, best_j = 0.0, -1
+        for j, other in enumerate(free):
+            score = _same_word(word, other, partial=last)
+            if score > best:
+                best, best_j = score, j
+        if best_j < 0:
+            # A compound on one side: the word may be made of two of the other's words.
+            joined = [
+                free[j] + free[k] for j in range(len(free)) for k in range(len(free)) if j != k
+            ]
+            if any(_same_word(word, w) for w in joined):
+                best = 1.0
+                free = []
+            else:
+                continue
+        else:
+            free.pop(best_j)
+        matched += best
+    return 100.0 * matched / max(len(ca), len(cb))
+
+
+# A reason Enter may take without asking: every content word matched, one slip at most.
+TAKES = 85.0
+# Below this a reason is not shown at all.
+SHOWN = 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    reason_id: int
+    label: str
+    score: float
+    takes: bool
+    """Enter takes this one (only ever the first)."""
+
+
+def suggest(
+    conn: sqlite3.Connection, typed: str, limit: int = 5, *, typing: bool = True
+) -> list[Suggestion]:
+    """Existing reasons for ``typed``, best first; the first ``takes`` when it is surely
+    the same reason. Retired and merged reasons are not offered; their aliases lead to the
+    reason they live on in."""
+    key = normalize_reason(typed)
+    if not key:
+        return []
+    candidates = _candidates(conn)
+    # A quick filter over every reason, then the careful score over the closest few.
+    pool = process.extract(
+        key, candidates.keys(), scorer=fuzz.token_set_ratio, limit=max(30, limit * 6)
+    )
+    scored: dict[int, Suggestion] = {}
+    for text, _quick, _index in pool:
+        reason_id, label = candidates[text]
+        score = similarity(typed, text, typing=typing)
+        if score < SHOWN:
+            continue
+        if reason_id not in scored or scored[reason_id].score < score:
+            scored[reason_id] = Suggestion(reason_id, label, round(score, 1), False)
+    best = sorted(scored.values(), key=lambda s: (-s.score, s.label))[:limit]
+    if best and best[0].score >= TAKES:
+        best[0] = Suggestion(best[0].reason_id, best[0].label, best[0].score, True)
+    return best
+
+
+def _candidates(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
+    """Normalised text -> (reason id, label) of every offered reason and alias."""
+    out: dict[str, tuple[int, str]] = {}
+    for reason_id, label, normalized in conn.execute(
+        "SELECT id, label, normalized FROM churn_reasons WHERE merged_into IS NULL AND retired = 0"
+    ):
+        out[normalized] = (reason_id, label)
+    for normalized, reason_id, label in conn.execute(
+        "SELECT a.normalized, r.id, r.label FROM churn_reason_aliases a"
+        " JOIN churn_reasons r ON r.id = a.reason_id WHERE r.merged_into IS NULL"
+        " AND r.retired = 0"
+    ):
+        out.setdefault(normalized, (reason_id, label))
+    return out
