@@ -236,3 +236,18 @@ def test_an_exact_match_never_makes_a_second_reason(conn: sqlite3.Connection) ->
         first = reason_id(conn, "Too expensive")
         again = reason_id(conn, "  TOO expensive!! ")
     assert first == again
+
+
+def test_cli_prints_what_the_form_would_suggest(
+    reason_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from retention_tui.cli import main
+
+    main(["--db", str(reason_db), "reasons", "suggest", "too expnsive", "--format", "csv"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "reason,score,takes"
+    assert lines[1].startswith("Too expensive,") and lines[1].endswith(",1")
+    assert all(line.endswith(",0") for line in lines[2:])
+    main(["--db", str(reason_db), "reasons", "suggest", "niet te duur", "--format", "csv"])
+    lines = capsys.readouterr().out.splitlines()
+    assert all(line.endswith(",0") for line in lines[1:])

@@ -445,6 +445,37 @@ def _print_rows(header: list[str], rows: list[list[Any]], fmt: str) -> None:
         click.echo("  ".join(aligned).rstrip())
 
 
+@cli.group()
+def reasons() -> None:
+    """The departure reasons: suggestions and clean-up (no screen)."""
+
+
+@reasons.command(name="suggest")
+@click.argument("text")
+@click.option("--limit", type=int, default=5, show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def reasons_suggest(obj: Context, text: str, limit: int, fmt: str) -> None:
+    """The reasons the departure form would suggest for TEXT, best first.
+
+    takes is 1 on the reason Enter would take (0 everywhere when none is close enough).
+    """
+    from . import reasons as reason_list
+
+    conn = obj.open(create=False)
+    try:
+        found = reason_list.suggest(conn, text, limit, typing=False)
+    finally:
+        conn.close()
+    _print_rows(
+        ["reason", "score", "takes"],
+        [[s.label, s.score, int(s.takes)] for s in found],
+        fmt,
+    )
+
+
 # -- backup ---------------------------------------------------------------------------------
 
 

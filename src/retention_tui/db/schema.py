@@ -390,12 +390,16 @@ GROUP BY month, kind, gap;
 INSERT INTO month_totals (month, customers, visits, mots, mot_samples)
 SELECT month, count(*), sum(visits), sum(mots), sum(mot_samples)
 FROM customer_months GROUP BY month;
-
--- A reason in use is retired (hidden from suggestions, kept in history), never deleted.
-ALTER TABLE churn_reasons ADD COLUMN retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1));
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Version 4: a reason in use is retired (hidden from suggestions, kept in history), never
+# deleted.
+V4 = """
+ALTER TABLE churn_reasons ADD COLUMN retired INTEGER NOT NULL DEFAULT 0
+    CHECK (retired IN (0, 1));
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
