@@ -201,3 +201,74 @@ async def test_a_customer_deleted_meanwhile_is_a_sentence(app: RetentionApp, des
         errors = [n for n in app._notifications if n.severity == "error"]
         assert errors and "does not exist" in errors[-1].message
         assert "Traceback" not in errors[-1].message
+
+
+@pytest.fixture
+def with_reasons(desk_db: Path) -> Path:
+    from retention_tui.churn import reason_id
+    from retention_tui.db import write
+
+    conn = open_database(desk_db)
+    with write(conn):
+        for label in ("Too expensive", "Moved away", "Unhappy with the repair"):
+            reason_id(conn, label)
+    conn.close()
+    return desk_db
+
+
+async def test_departure_steers_to_an_existing_reason(
+    app: RetentionApp, with_reasons: Path
+) -> None:
+    from retention_tui.tui.screens.departure import DepartureForm
+
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 2)
+        await pilot.press("d")
+        form = app.screen
+        assert isinstance(form, DepartureForm)
+        await pilot.press(*"too exp")  # suggestions follow every keystroke
+        await settle(pilot)
+        assert form.suggestions and form.suggestions[0].label == "Too expensive"
+        await pilot.press(*"nsive!")  # a typo and punctuation
+        await settle(pilot)
+        assert form.suggestions[0].label == "Too expensive" and form.suggestions[0].takes
+        await pilot.press("enter")  # takes it
+        assert form.chosen == "Too expensive"
+        await pilot.press(*"Found a cheaper offer", "enter", "enter")  # note, confirmed lost
+        await settle(pilot)
+        assert app.screen is card
+    conn = sqlite3.connect(with_reasons)
+    assert conn.execute("SELECT count(*) FROM churn_reasons").fetchone() == (3,)
+    assert conn.execute(
+        "SELECT r.label, d.note FROM departures d JOIN churn_reasons r ON r.id = d.reason_id"
+    ).fetchall() == [("Too expensive", "Found a cheaper offer")]
+    conn.close()
+
+
+async def test_a_new_reason_needs_the_key_twice_when_one_is_close(
+    app: RetentionApp, with_reasons: Path
+) -> None:
+    from retention_tui.tui.screens.departure import DepartureForm
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_card(pilot, 2)
+        await pilot.press("d")
+        form = app.screen
+        assert isinstance(form, DepartureForm)
+        await pilot.press(*"Unhappy with the advice")
+        await settle(pilot)
+        assert form.suggestions and not form.suggestions[0].takes
+        await pilot.press("enter")
+        assert form.chosen is None  # enter never creates a reason
+        await pilot.press("ctrl+n")
+        state = str(form.query_one("#reason-state", Static).content)
+        assert "Did you mean 'Unhappy with the repair'" in state
+        assert form.chosen is None
+        await pilot.press("ctrl+n")
+        assert form.chosen == "Unhappy with the advice"
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+    conn = sqlite3.connect(with_reasons)
+    labels = {label for (label,) in conn.execute("SELECT label FROM churn_reasons")}
+    assert "Unhappy with the advice" in labels and len(labels) == 4
+    conn.close()

@@ -13,8 +13,9 @@ from textual.widgets import DataTable, Static
 from retention_tui.customer_list import DRILLDOWN_COLUMNS
 from retention_tui.db import open_database, write
 from retention_tui.tui.app import RetentionApp
-from retention_tui.tui.screens.card_forms import CallForm, DepartureForm
+from retention_tui.tui.screens.card_forms import CallForm
 from retention_tui.tui.screens.customer_card import CustomerCardScreen
+from retention_tui.tui.screens.departure import DepartureForm
 from retention_tui.tui.screens.desktop import DesktopScreen
 from retention_tui.tui.screens.drilldown import DrilldownScreen
 from retention_tui.tui.screens.loyalty import COLUMNS, LoyaltyScreen
@@ -189,7 +190,12 @@ async def test_call_and_departure_from_the_drilldown(app: RetentionApp, desk_db:
         await settle(pilot)
         await pilot.press("d")
         assert isinstance(app.screen, DepartureForm)
-        await pilot.press(*"Moved away!", "enter", "enter")  # reason, note
+        await pilot.press(*"Moved away!")
+        await settle(pilot)
+        await pilot.press("enter")  # nothing like it yet: enter does not create it
+        assert "ctrl+n" in str(app.screen.query_one("#reason-state", Static).content)
+        await pilot.press("ctrl+n")  # no suggestions to ask about: added at once
+        await pilot.press("enter")  # the note
         await pilot.press("down", "down", "enter")  # status: moved away
         await settle(pilot)
         assert isinstance(app.screen, DrilldownScreen)

@@ -13,9 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ... import calls, clock
-from ...cells import printable
-from ...customers import LIGHTS, RECORDED_STATUSES
+from ... import calls
+from ...customers import LIGHTS
 from ...errors import RetentionError
 from ...i18n import _
 
@@ -178,62 +177,3 @@ class CallForm(_Form):
             self.show_error(_("A callback needs a date (and time) to call back."))
             return
         self.dismiss((outcome, note, callback))
-
-
-class DepartureForm(_Form):
-    """Date, reason, note and the status learned; returns (date, reason, note, status)."""
-
-    DEFAULT_CSS = FORM_CSS.format(name="DepartureForm")
-
-    def __init__(self, customer_name: str = "") -> None:
-        super().__init__()
-        self.customer_name = customer_name
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(
-                _("Record a departure: {name}").format(name=printable(self.customer_name)),
-                classes="form-title",
-                markup=False,
-            )
-            yield Input(clock.today().isoformat(), id="departure-date")
-            yield Input(placeholder=_("Reason, e.g. too expensive"), id="departure-reason")
-            yield Input(placeholder=_("Note"), id="departure-note")
-            yield OptionList(
-                *(Option(Text(_(s)), id=s) for s in RECORDED_STATUSES), id="departure-status"
-            )
-            yield Static("", classes="form-error", markup=False)
-            yield Label(
-                _("Enter moves on; enter on the status saves; escape cancels."),
-                classes="form-hint",
-                markup=False,
-            )
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).highlighted = 0
-        self.query_one("#departure-reason", Input).focus()
-
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        order = ["departure-date", "departure-reason", "departure-note"]
-        index = order.index(event.input.id or "")
-        if index + 1 < len(order):
-            self.query_one(f"#{order[index + 1]}", Input).focus()
-        else:
-            self.query_one(OptionList).focus()
-
-    @on(OptionList.OptionSelected)
-    def _save(self, event: OptionList.OptionSelected) -> None:
-        try:
-            day = clock.parse_iso_date(self.query_one("#departure-date", Input).value.strip())
-        except RetentionError as error:
-            self.show_error(error.message)
-            self.query_one("#departure-date", Input).focus()
-            return
-        reason = self.query_one("#departure-reason", Input).value.strip()
-        if not reason:
-            self.show_error(_("Give a reason (a few words)."))
-            self.query_one("#departure-reason", Input).focus()
-            return
-        note = self.query_one("#departure-note", Input).value
-        self.dismiss((day, reason, note, RECORDED_STATUSES[event.option_index]))

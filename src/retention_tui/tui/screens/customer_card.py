@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from ... import calls, customers
+from ... import calls, churn, customers
 from ...cells import printable
 from ...customer_list import ListContext, format_cell
 from ...customers import CustomerCard
@@ -58,6 +58,10 @@ class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
         Binding(
             "c", "call", _("Log call"), id="card.call",
             tooltip=_("Log a call: outcome, note, callback"),
+        ),
+        Binding(
+            "d", "departure", _("Departure"), id="card.departure",
+            tooltip=_("Record that the customer left, and why"),
         ),
         Binding(
             "escape,q", "back", _("Back"), id="card.back",
@@ -352,6 +356,22 @@ class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
                 )
 
         self.app.push_screen(CallForm(), chosen)
+
+    def action_departure(self) -> None:
+        from .departure import DepartureForm
+
+        def chosen(result: tuple[Any, str, str, str] | None) -> None:
+            if result is not None:
+                day, reason, note, status = result
+                self._save(
+                    lambda conn: churn.record_departure(
+                        conn, self.customer_id, day, reason, note, status
+                    ),
+                    _("Departure recorded: {reason}.").format(reason=reason),
+                )
+
+        name = self.card.details["name"] if self.card else ""
+        self.app.push_screen(DepartureForm(self.db_path, name), chosen)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -117,7 +117,7 @@ class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
         self.app.push_screen(CallForm(), chosen)
 
     def action_departure(self) -> None:
-        from .card_forms import DepartureForm
+        from .departure import DepartureForm
 
         current = self._current()
         if current is None:
@@ -134,7 +134,7 @@ class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
                     _("Departure recorded: {reason}.").format(reason=reason),
                 )
 
-        self.app.push_screen(DepartureForm(name), chosen)
+        self.app.push_screen(DepartureForm(self.db_path, name), chosen)
 
     @work(thread=True, exit_on_error=False, group="drilldown-write", name="drilldown-write")
     def _save(self, change: Any, done: str) -> None:
