@@ -176,13 +176,15 @@ def suggest(
     if not key:
         return []
     candidates = _candidates(conn)
-    # A quick filter over every reason, then the careful score over the closest few.
+    # A quick filter over every reason (their content words in sorted order, compared as
+    # strings), then the careful score over the closest few.
     pool = process.extract(
-        key, candidates.keys(), scorer=fuzz.token_set_ratio, limit=max(30, limit * 6)
+        _sketch(key), candidates.sketches, scorer=fuzz.ratio, limit=max(30, limit * 6)
     )
     scored: dict[int, Suggestion] = {}
-    for text, _quick, _index in pool:
-        reason_id, label = candidates[text]
+    for _sketched, _quick, index in pool:
+        text = candidates.texts[index]
+        reason_id, label = candidates.by_text[text]
         score = similarity(typed, text, typing=typing)
         if score < SHOWN:
             continue
@@ -194,8 +196,50 @@ def suggest(
     return best
 
 
-def _candidates(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
-    """Normalised text -> (reason id, label) of every offered reason and alias."""
+@dataclass(frozen=True)
+class _Candidates:
+    signature: tuple
+    by_text: dict[str, tuple[int, str]]
+    """Normalised text -> (reason id, label)."""
+    texts: list[str]
+    sketches: list[str]
+
+
+_cache: dict[str, _Candidates] = {}
+
+
+def _sketch(normalized: str) -> str:
+    """A reason's content words in sorted order: word order and fillers do not count."""
+    words = _words(normalized)
+    return " ".join(sorted(_content(words) or words))
+
+
+def _candidates(conn: sqlite3.Connection) -> _Candidates:
+    """Every offered reason and alias, with the sketches the quick filter compares.
+
+    Kept per database file while the reasons do not change (checked by a cheap signature),
+    so a keystroke does not read ten thousand reasons again.
+    """
+    signature = tuple(
+        conn.execute(
+            "SELECT count(*), max(id), total(retired), count(merged_into),"
+            " (SELECT count(*) FROM churn_reason_aliases),"
+            " (SELECT max(id) FROM churn_reason_aliases), total(length(label) * id)"
+            " FROM churn_reasons"
+        ).fetchone()
+    )
+    path = conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
+    cached = _cache.get(path)
+    if cached is not None and cached.signature == signature and path != ":memory:":
+        return cached
+    by_text = _read_candidates(conn)
+    texts = list(by_text)
+    fresh = _Candidates(signature, by_text, texts, [_sketch(t) for t in texts])
+    _cache[path] = fresh
+    return fresh
+
+
+def _read_candidates(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
     out: dict[str, tuple[int, str]] = {}
     for reason_id, label, normalized in conn.execute(
         "SELECT id, label, normalized FROM churn_reasons WHERE merged_into IS NULL AND retired = 0"
