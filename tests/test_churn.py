@@ -44,3 +44,49 @@ def test_bad_departures_are_sentences_and_change_nothing(desk: sqlite3.Connectio
         churn.record_departure(desk, 1, dt.date(2026, 11, 1), "Other reason")
     assert desk.execute("SELECT count(*) FROM departures").fetchone() == (1,)
     assert desk.execute("SELECT count(*) FROM churn_reasons").fetchone() == (1,)
+
+
+def test_clusters_group_variants_and_keep_other_meanings_apart(
+    desk: sqlite3.Connection,
+) -> None:
+    from retention_tui import reasons
+
+    churn.record_departure(desk, 1, dt.date(2026, 11, 1), "Too expensive")
+    churn.record_departure(desk, 2, dt.date(2026, 11, 2), "Too expensive")
+    churn.record_departure(desk, 3, dt.date(2026, 11, 3), "too expensiv")
+    churn.record_departure(desk, 4, dt.date(2026, 11, 4), "expensive, too")
+    churn.record_departure(desk, 5, dt.date(2026, 11, 5), "Not too expensive")
+    churn.record_departure(desk, 6, dt.date(2026, 11, 6), "Moved away")
+    groups = reasons.clusters(desk)
+    assert [[u.label for u in g] for g in groups] == [
+        ["Too expensive", "too expensiv", "expensive, too"]
+    ]
+    assert groups[0][0].uses == 2  # the most used survives
+
+
+def test_merge_moves_departures_keeps_aliases_and_audits(desk: sqlite3.Connection) -> None:
+    from retention_tui import reasons
+
+    churn.record_departure(desk, 1, dt.date(2026, 11, 1), "Too expensive")
+    churn.record_departure(desk, 2, dt.date(2026, 11, 2), "too expensiv")
+    churn.record_departure(desk, 3, dt.date(2026, 11, 3), "Prices too high")
+    ids = dict(desk.execute("SELECT label, id FROM churn_reasons"))
+    moved = reasons.merge(desk, ids["Too expensive"], [ids["too expensiv"], ids["Prices too high"]])
+    assert moved == 2
+    assert desk.execute("SELECT DISTINCT reason_id FROM departures").fetchall() == [
+        (ids["Too expensive"],)
+    ]
+    assert [u.label for u in reasons.reason_uses(desk)] == ["Too expensive"]
+    # The old names lead to the survivor: typed again, suggested, or recorded.
+    found = reasons.suggest(desk, "prices too high", typing=False)
+    assert found[0].label == "Too expensive" and found[0].takes
+    churn.record_departure(desk, 4, dt.date(2026, 11, 4), "Prices too high!")
+    assert desk.execute("SELECT reason_id FROM departures WHERE customer_id = 4").fetchone() == (
+        ids["Too expensive"],
+    )
+    (old, new) = desk.execute(
+        "SELECT old_value, new_value FROM audit WHERE action = 'merge reasons'"
+    ).fetchone()
+    assert "too expensiv" in old and "Prices too high" in old and "Too expensive" in new
+    with pytest.raises(RetentionError, match="merged already"):
+        reasons.merge(desk, ids["Too expensive"], [ids["too expensiv"]])

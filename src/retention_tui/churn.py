@@ -29,6 +29,11 @@ def reason_id(conn: sqlite3.Connection, text: str) -> int:
     ).fetchone()
     if row is not None:
         return int(row[1] or row[0])
+    alias = conn.execute(
+        "SELECT reason_id FROM churn_reason_aliases WHERE normalized = ?", (key,)
+    ).fetchone()
+    if alias is not None:
+        return int(alias[0])
     cursor = conn.execute(
         "INSERT INTO churn_reasons (label, normalized, created_by, created_at) VALUES (?, ?, ?, ?)",
         (label, key, audit.current_operator(), clock.now().isoformat(sep=" ")),

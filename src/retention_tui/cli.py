@@ -476,6 +476,45 @@ def reasons_suggest(obj: Context, text: str, limit: int, fmt: str) -> None:
     )
 
 
+@reasons.command(name="clusters")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def reasons_clusters(obj: Context, fmt: str) -> None:
+    """Groups of reasons that are likely the same; the suggested survivor first in each."""
+    from . import reasons as reason_list
+
+    conn = obj.open(create=False)
+    try:
+        groups = reason_list.clusters(conn)
+    finally:
+        conn.close()
+    rows = [
+        [n, use.reason_id, use.label, use.uses, int(i == 0)]
+        for n, group in enumerate(groups, 1)
+        for i, use in enumerate(group)
+    ]
+    _print_rows(["cluster", "reason_id", "reason", "uses", "survivor"], rows, fmt)
+
+
+@reasons.command(name="merge")
+@click.argument("survivor", type=int)
+@click.argument("members", type=int, nargs=-1, required=True)
+@click.pass_obj
+def reasons_merge(obj: Context, survivor: int, members: tuple[int, ...]) -> None:
+    """Merge the reasons MEMBERS (ids) into SURVIVOR: departures move, names become aliases."""
+    from . import reasons as reason_list
+
+    conn = obj.open(create=False)
+    try:
+        moved = reason_list.merge(conn, survivor, list(members))
+    finally:
+        conn.close()
+    click.echo(_("Merged {n} reasons; {moved} departures moved.").format(
+        n=len(set(members) - {survivor}), moved=moved))  # fmt: skip
+
+
 # -- backup ---------------------------------------------------------------------------------
 
 

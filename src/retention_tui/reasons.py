@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from . import audit
+from .db import write
+from .errors import RetentionError
+from .i18n import _
+
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
@@ -209,9 +214,11 @@ _cache: dict[str, _Candidates] = {}
 
 
 def _sketch(normalized: str) -> str:
-    """A reason's content words in sorted order: word order and fillers do not count."""
+    """A reason's content words in sorted order: word order and fillers do not count,
+    a negation does."""
     words = _words(normalized)
-    return " ".join(sorted(_content(words) or words))
+    sketch = " ".join(sorted(_content(words) or words))
+    return f"¬ {sketch}" if _negated(words) else sketch  # a negation is another reason
 
 
 def _candidates(conn: sqlite3.Connection) -> _Candidates:
@@ -252,3 +259,121 @@ def _read_candidates(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
     ):
         out.setdefault(normalized, (reason_id, label))
     return out
+
+
+# -- clean-up: clusters of likely duplicates, and merging --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonUse:
+    reason_id: int
+    label: str
+    uses: int
+    first_used: str | None
+    last_used: str | None
+
+
+def reason_uses(conn: sqlite3.Connection) -> list[ReasonUse]:
+    """Every reason still offered, with how often and when it was used, most used first."""
+    return [
+        ReasonUse(*row)
+        for row in conn.execute(
+            "SELECT r.id, r.label, count(d.id), min(d.departed_on), max(d.departed_on)"
+            " FROM churn_reasons r LEFT JOIN departures d ON d.reason_id = r.id"
+            " WHERE r.merged_into IS NULL AND r.retired = 0"
+            " GROUP BY r.id ORDER BY count(d.id) DESC, r.label"
+        )
+    ]
+
+
+def clusters(conn: sqlite3.Connection) -> list[list[ReasonUse]]:
+    """Groups of reasons that are likely the same, the suggested survivor first.
+
+    Two reasons group when their content words are the same (a key collision on the
+    fingerprint, as OpenRefine clusters) or when either would steer to the other (the same
+    test the departure form uses). The survivor is the most used, then the oldest.
+    """
+    uses = reason_uses(conn)
+    sketches = [_sketch(normalize_reason(u.label)) for u in uses]
+    parent = list(range(len(uses)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_sketch: dict[str, int] = {}
+    for i, sketch in enumerate(sketches):
+        if sketch in by_sketch:
+            parent[root(i)] = root(by_sketch[sketch])
+        else:
+            by_sketch[sketch] = i
+    for i, use in enumerate(uses):
+        near = process.extract(sketches[i], sketches, scorer=fuzz.ratio, limit=8, score_cutoff=60)
+        for _text, _quick, j in near:
+            if j != i and root(i) != root(j):
+                a, b = use.label, uses[j].label
+                if similarity(a, b) >= TAKES or similarity(b, a) >= TAKES:
+                    parent[root(j)] = root(i)
+    groups: dict[int, list[ReasonUse]] = {}
+    for i, use in enumerate(uses):
+        groups.setdefault(root(i), []).append(use)
+    found = [g for g in groups.values() if len(g) > 1]
+    for group in found:
+        group.sort(key=lambda u: (-u.uses, u.reason_id))
+    return sorted(found, key=lambda g: -sum(u.uses for u in g))
+
+
+def merge(conn: sqlite3.Connection, survivor_id: int, member_ids: list[int]) -> int:
+    """Merge reasons into the survivor: departures re-pointed, old names kept as aliases
+    (typing or importing them later finds the survivor), audited. Returns departures moved."""
+    members = [m for m in dict.fromkeys(member_ids) if m != survivor_id]
+    if not members:
+        raise RetentionError(_("Choose at least one other reason to merge into it."))
+    with write(conn):
+        labels = dict(
+            conn.execute(
+                f"SELECT id, label FROM churn_reasons WHERE merged_into IS NULL AND id IN"
+                f" ({', '.join('?' * (len(members) + 1))})",
+                [survivor_id, *members],
+            ).fetchall()
+        )
+        missing = [i for i in [survivor_id, *members] if i not in labels]
+        if missing:
+            raise RetentionError(
+                _("Reason {ids} does not exist or was merged already.").format(
+                    ids=", ".join(map(str, missing))
+                )
+            )
+        marks = ", ".join("?" * len(members))
+        moved = conn.execute(
+            f"UPDATE departures SET reason_id = ? WHERE reason_id IN ({marks})",
+            [survivor_id, *members],
+        ).rowcount
+        conn.execute(
+            f"UPDATE churn_reason_aliases SET reason_id = ? WHERE reason_id IN ({marks})",
+            [survivor_id, *members],
+        )
+        for member in members:
+            conn.execute(
+                "INSERT INTO churn_reason_aliases (reason_id, alias, normalized)"
+                " SELECT ?, label, normalized FROM churn_reasons WHERE id = ?"
+                " ON CONFLICT (normalized) DO UPDATE SET reason_id = excluded.reason_id",
+                (survivor_id, member),
+            )
+        # Reasons merged into a member earlier now lead to the survivor too.
+        conn.execute(
+            f"UPDATE churn_reasons SET merged_into = ? WHERE id IN ({marks})"
+            f" OR merged_into IN ({marks})",
+            [survivor_id, *members, *members],
+        )
+        audit.record(
+            conn,
+            "merge reasons",
+            "churn_reasons",
+            survivor_id,
+            old=[labels[m] for m in members],
+            new={"survivor": labels[survivor_id], "departures moved": moved},
+        )
+    return int(moved)
