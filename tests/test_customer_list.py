@@ -340,3 +340,55 @@ def test_a_new_main_vehicle_from_visits_is_searchable(
 )
 def test_months_away_comparisons(desk: sqlite3.Connection, text: str, expected: set) -> None:
     assert where(desk, "months_away", text) == expected
+
+
+def test_statuses_at_their_boundaries(tmp_path: Path) -> None:
+    """Short-term at exactly S months, long-term at exactly L, overdue only with 3 visits,
+    the passer-by hint for one visit from outside the area, recorded wins."""
+    from retention_tui.facts import refresh_customer_facts
+
+    conn = open_database(tmp_path / "s.db")
+    people = [
+        # id, postcode, visits (dates)
+        (1, "3511", ["2026-05-23"]),  # exactly 6 months: short-term lapsed
+        (2, "3511", ["2026-05-24"]),  # a day less: active
+        (3, "3511", ["2025-11-23"]),  # exactly 12 months: long-term lapsed
+        (4, "3511", ["2026-08-01", "2026-08-31", "2026-09-30"]),  # every 30 days, 54 days ago
+        (5, "3511", ["2026-09-01", "2026-09-30"]),  # overdue only counts from 3 visits
+        (6, "8011", ["2025-01-10"]),  # one visit, outside the area
+        (7, "3412", ["2025-01-10"]),  # one visit, inside the area
+        (8, "8011", ["2024-01-10", "2025-01-10"]),  # two visits: a customer, not a passer-by
+    ]
+    with write(conn):
+        for cid, postcode, days in people:
+            conn.execute(
+                "INSERT INTO customers (id, customer_no, name, postcode, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, '', '')",
+                (cid, f"S{cid}", f"Status {cid}", postcode),
+            )
+            conn.executemany(
+                "INSERT INTO visits (invoice_no, customer_id, date) VALUES (?, ?, ?)",
+                [(f"S{cid}-{i}", cid, d) for i, d in enumerate(days)],
+            )
+        refresh_customer_facts(conn)
+    ctx = ListContext(TODAY, home_postcodes=("34", "35"))
+    status = {r.id: r.values["status"] for r in cl.fetch_rows(conn, range(1, 9), ctx)}
+    assert status == {
+        1: "short-term lapsed",
+        2: "active",
+        3: "long-term lapsed",
+        4: "overdue",
+        5: "active",
+        6: "possible passer-by",
+        7: "long-term lapsed",
+        8: "long-term lapsed",
+    }
+    # Without an area set there is no hint.
+    plain = {r.id: r.values["status"] for r in cl.fetch_rows(conn, [6], ListContext(TODAY))}
+    assert plain == {6: "long-term lapsed"}
+    with write(conn):
+        conn.execute("UPDATE customers SET recorded_status = 'moved away' WHERE id = 6")
+    assert cl.fetch_rows(conn, [6], ctx)[0].values["status"] == "moved away"
+    ids = cl.snapshot(conn, CustomerQuery(filters=(("status", "passer"),)), ctx)
+    assert list(ids or []) == []  # recorded now
+    conn.close()

@@ -51,6 +51,7 @@ STATUSES = (
     "overdue",
     "short-term lapsed",
     "long-term lapsed",
+    "possible passer-by",
     "no visits",
     "confirmed lost",
     "not our customer",
@@ -200,6 +201,11 @@ def months_away(last_visit: dt.date, today: dt.date) -> int:
     return months - (1 if today.day < last_visit.day else 0)
 
 
+def _sql_text(value: str) -> str:
+    """``value`` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 @dataclass(frozen=True, slots=True)
 class ListContext:
     """What the derived columns depend on: today and the workshop's churn settings."""
@@ -208,6 +214,8 @@ class ListContext:
     short_months: int = 6
     long_months: int = 12
     overdue_factor: float = 1.5
+    home_postcodes: tuple[str, ...] = ()
+    """Postcode prefixes of the workshop's own area (the passer-by hint); empty: no hint."""
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> ListContext:
@@ -216,6 +224,7 @@ class ListContext:
             short_months=int(settings.get(conn, "short_term_lapsed_months")),
             long_months=int(settings.get(conn, "long_term_lapsed_months")),
             overdue_factor=float(settings.get(conn, "overdue_factor")),
+            home_postcodes=tuple(str(p) for p in settings.get(conn, "home_postcode_prefixes")),
         )
 
     def away_cut(self, months: int) -> str:
@@ -225,13 +234,25 @@ class ListContext:
     @property
     def status_sql(self) -> str:
         # Literals, not parameters: every value is computed here, never typed by a user.
+        short_cut = self.away_cut(self.short_months)
+        passer_by = ""
+        if self.home_postcodes:
+            # Quoted here: the prefixes come from the settings.
+            inside = " OR ".join(
+                f"substr(coalesce(c.postcode, ''), 1, {len(p)}) = {_sql_text(p)}"
+                for p in self.home_postcodes
+            )
+            passer_by = (
+                f" WHEN c.visit_count = 1 AND c.last_visit <= '{short_cut}'"
+                f" AND NOT ({inside}) THEN 'possible passer-by'"
+            )
         return (
             "(CASE WHEN c.recorded_status IS NOT NULL THEN c.recorded_status"
             " WHEN c.last_visit IS NULL THEN 'no visits'"
+            f"{passer_by}"
             f" WHEN c.last_visit <= '{self.away_cut(self.long_months)}' THEN 'long-term lapsed'"
-            f" WHEN c.last_visit <= '{self.away_cut(self.short_months)}'"
-            " THEN 'short-term lapsed'"
-            " WHEN c.usual_interval_days IS NOT NULL AND julianday("
+            f" WHEN c.last_visit <= '{short_cut}' THEN 'short-term lapsed'"
+            " WHEN c.visit_count >= 3 AND julianday("
             f"'{self.today.isoformat()}') - julianday(c.last_visit)"
             f" > {float(self.overdue_factor)} * c.usual_interval_days THEN 'overdue'"
             " ELSE 'active' END)"
@@ -940,6 +961,7 @@ STATUS_TONES = {
     "overdue": "yellow",
     "short-term lapsed": "yellow",
     "long-term lapsed": "red",
+    "possible passer-by": "yellow",
     "confirmed lost": "red",
 }
 LIGHT_LETTERS = {"green": "G", "yellow": "Y", "red": "R", "unknown": "?"}
