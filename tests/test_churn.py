@@ -90,3 +90,49 @@ def test_merge_moves_departures_keeps_aliases_and_audits(desk: sqlite3.Connectio
     assert "too expensiv" in old and "Prices too high" in old and "Too expensive" in new
     with pytest.raises(RetentionError, match="merged already"):
         reasons.merge(desk, ids["Too expensive"], [ids["too expensiv"]])
+
+
+def test_import_departures_matches_reasons_like_the_form(
+    desk: sqlite3.Connection, tmp_path: Path
+) -> None:
+    from retention_tui.db import write
+    from retention_tui.importer import import_file
+
+    with write(desk):
+        churn.reason_id(desk, "Too expensive")
+    path = tmp_path / "departures.csv"
+    path.write_text(
+        "customer_no,date,reason,note\n"
+        "C001,2026-10-01,too expensiv,old system\n"
+        "C002,2026-09-15,Moved to Spain,\n"
+        "C003,2026-08-01,TOO EXPENSIVE!,\n",
+        encoding="utf-8",
+    )
+    result = import_file(desk, "departures", path)
+    assert result.written and not result.rejected
+    assert (result.inserted, result.updated, result.unchanged) == (3, 0, 0)
+    lines = result.report_lines()
+    assert "New reason: Moved to Spain" in lines
+    assert "'too expensiv' joined the reason 'Too expensive'" in lines
+    rows = desk.execute(
+        "SELECT c.customer_no, r.label, c.recorded_status FROM departures d"
+        " JOIN churn_reasons r ON r.id = d.reason_id JOIN customers c ON c.id = d.customer_id"
+        " ORDER BY c.customer_no"
+    ).fetchall()
+    assert rows == [
+        ("C001", "Too expensive", "confirmed lost"),
+        ("C002", "Moved to Spain", "confirmed lost"),
+        ("C003", "Too expensive", "confirmed lost"),
+    ]
+    again = import_file(desk, "departures", path)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "customer_no,date,reason\nC004,2026-10-01,Too expensive\nC999,2026-10-01,x\n"
+        "C005,2026-13-01,Too expensive\nC006,2026-10-01,\n",
+        encoding="utf-8",
+    )
+    refused = import_file(desk, "departures", bad)
+    assert not refused.written
+    assert [r.line for r in refused.rejected] == [3, 4, 5]
+    assert desk.execute("SELECT count(*) FROM departures").fetchone() == (3,)

@@ -148,7 +148,7 @@ def demo(obj: Context, customers: int, seed: int, no_open: bool, force: bool) ->
 
 # -- import ---------------------------------------------------------------------------------
 
-IMPORT_KINDS = ["customers", "vehicles", "visits", "traffic-lights"]
+IMPORT_KINDS = ["customers", "vehicles", "visits", "traffic-lights", "departures"]
 
 
 @cli.command(name="import")

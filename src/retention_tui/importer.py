@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, clock, search_index
+from . import audit, churn, clock, reasons, search_index
 from .db import write
 from .db.connection import bulk_load
 from .errors import RetentionError
 from .facts import refresh_customer_facts
 from .i18n import _, ngettext
 
-KINDS = ("customers", "vehicles", "visits", "traffic-lights")
+KINDS = ("customers", "vehicles", "visits", "traffic-lights", "departures")
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "j", "ja", "si", "sì", "jā", "t", "x", "waar"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "nee", "nein", "nē", "f", "onwaar"})
@@ -117,6 +117,12 @@ SPECS: dict[str, tuple[Column, ...]] = {
         Column("light", True),
         Column("reason"),
         Column("date"),
+    ),
+    "departures": (
+        Column("customer_no", True),
+        Column("date", True),
+        Column("reason", True),
+        Column("note"),
     ),
 }
 
@@ -275,6 +281,8 @@ class ImportResult:
     unknown_columns: list[str] = field(default_factory=list)
     written: bool = False
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    """What else the import did (reasons it created, variants it joined)."""
 
     def report_lines(self) -> list[str]:
         """The summary printed by the command line, one sentence per line."""
@@ -301,6 +309,7 @@ class ImportResult:
             )
         lines.extend(str(row) for row in self.rejected)
         if self.written:
+            lines.extend(self.notes)
             lines.append(
                 _(
                     "Imported {kind} from {file}: {inserted:,} inserted, {updated:,} "
@@ -650,6 +659,7 @@ def _import_file(
         with write(conn):
             with bulk_load(conn, importer.table, len(staged)):
                 result.inserted, result.updated, result.unchanged = importer.apply(staged)
+                result.notes = list(getattr(importer, "notes", []))
             # After the indexes are back: the facts are computed through them.
             if importer.affected_customers:
                 refresh_customer_facts(
@@ -1206,9 +1216,84 @@ class _TrafficLights(_KindImporter):
         return inserted, updated, len(rows) - inserted - updated
 
 
+class _Departures(_KindImporter):
+    """Departures from an earlier system; reasons matched as the departure form does."""
+
+    table = "departures"
+
+    def describe_key(self, key: Any) -> str:
+        return _("customer_no '{value}' on {date}").format(value=key[0], date=key[1])
+
+    def check_row(self, cells: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
+        customer_no = self.required(cells, "customer_no")
+        customer_id = self.customer_id(customer_no)
+        day = self.parse.date(self.required(cells, "date"), "date").isoformat()
+        reason = self.required(cells, "reason")
+        if not reasons.normalize_reason(reason):
+            raise _RowError(_("reason '{value}' has no words.").format(value=reason))
+        return (customer_no, day), (customer_id, day, reason, self.optional(cells, "note"))
+
+    def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
+        created: list[str] = []
+        joined: dict[str, str] = {}
+        ids: dict[str, int] = {}
+        for _customer, _day, text, _note in rows:
+            key = reasons.normalize_reason(text)
+            if key in ids:
+                continue
+            found = reasons.suggest(self.conn, text, 1, typing=False)
+            if found and found[0].takes:
+                ids[key] = found[0].reason_id
+                if reasons.normalize_reason(found[0].label) != key:
+                    joined[text] = found[0].label
+            else:
+                before = self.conn.total_changes
+                ids[key] = churn.reason_id(self.conn, text)
+                if self.conn.total_changes != before:
+                    created.append(text)
+        staged = [
+            (cid, day, ids[reasons.normalize_reason(text)], note) for cid, day, text, note in rows
+        ]
+        self.stage(("customer_id", "departed_on", "reason_id", "note"), staged)
+        differs = "d.reason_id IS NOT s.reason_id OR d.note IS NOT s.note"
+        inserted = self.count(
+            "SELECT count(*) FROM temp.stage s WHERE NOT EXISTS (SELECT 1 FROM departures d"
+            " WHERE d.customer_id = s.customer_id AND d.departed_on = s.departed_on)"
+        )
+        updated = self.count(
+            "SELECT count(*) FROM temp.stage s JOIN departures d"
+            f" USING (customer_id, departed_on) WHERE {differs}"
+        )
+        now = clock.now().isoformat(sep=" ")
+        operator = audit.current_operator()
+        self.conn.execute(
+            "INSERT INTO departures (customer_id, departed_on, reason_id, note, operator,"
+            " recorded_at) SELECT customer_id, departed_on, reason_id, note, ?, ?"
+            " FROM temp.stage WHERE true ON CONFLICT (customer_id, departed_on) DO UPDATE SET"
+            " reason_id = excluded.reason_id, note = excluded.note"
+            " WHERE departures.reason_id IS NOT excluded.reason_id"
+            " OR departures.note IS NOT excluded.note",
+            (operator, now),
+        )
+        # Whoever left is confirmed lost, unless contact taught something else.
+        self.conn.execute(
+            "UPDATE customers SET recorded_status = 'confirmed lost', recorded_status_on = s.d"
+            " FROM (SELECT customer_id, max(departed_on) AS d FROM temp.stage"
+            " GROUP BY customer_id) s WHERE customers.id = s.customer_id"
+            " AND customers.recorded_status IS NULL"
+        )
+        self.notes = [
+            *(_("New reason: {text}").format(text=t) for t in created),
+            *(_("'{text}' joined the reason '{label}'").format(text=t, label=label)
+              for t, label in joined.items()),
+        ]  # fmt: skip
+        return inserted, updated, len(rows) - inserted - updated
+
+
 _IMPORTERS: dict[str, type[_KindImporter]] = {
     "customers": _Customers,
     "vehicles": _Vehicles,
     "visits": _Visits,
     "traffic-lights": _TrafficLights,
+    "departures": _Departures,
 }
