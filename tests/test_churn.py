@@ -136,3 +136,40 @@ def test_import_departures_matches_reasons_like_the_form(
     assert not refused.written
     assert [r.line for r in refused.rejected] == [3, 4, 5]
     assert desk.execute("SELECT count(*) FROM departures").fetchone() == (3,)
+
+
+def test_departed_report_by_reason_period_and_segment(desk: sqlite3.Connection) -> None:
+    from retention_tui.months import Month
+
+    churn.record_departure(desk, 1, dt.date(2026, 10, 1), "Too expensive")  # VW Golf, Anke
+    churn.record_departure(desk, 2, dt.date(2026, 10, 5), "too expensive!")  # Opel, Bernd
+    churn.record_departure(desk, 3, dt.date(2026, 11, 2), "Moved away")  # VW Golf, Anke
+    churn.record_departure(desk, 5, dt.date(2025, 12, 2), "Moved away")  # Mercedes, Carla
+    rows = churn.departed_report(desk)
+    assert [(r.group, r.departures, round(r.share, 2)) for r in rows] == [
+        ("Moved away", 2, 0.5),
+        ("Too expensive", 2, 0.5),
+    ]
+    in_2026 = churn.departed_report(desk, Month(2026, 1), Month(2026, 12))
+    assert [(r.group, r.departures) for r in in_2026] == [
+        ("Too expensive", 2),
+        ("Moved away", 1),
+    ]
+    by_month = churn.departed_report(desk, by="month")
+    assert [(r.group, r.departures) for r in by_month] == [
+        ("2025-12", 1),
+        ("2026-10", 2),
+        ("2026-11", 1),
+    ]
+    assert [(r.group, r.departures) for r in churn.departed_report(desk, by="quarter")] == [
+        ("2025-Q4", 1),
+        ("2026-Q4", 3),
+    ]
+    vw = churn.departed_report(desk, brand="volkswagen", by="advisor")
+    assert [(r.group, r.departures) for r in vw] == [("Anke", 2)]
+    assert [(r.group, r.departures) for r in churn.departed_report(desk, by="model")][0] == (
+        "Volkswagen Golf",
+        2,
+    )
+    with pytest.raises(RetentionError):
+        churn.departed_report(desk, by="colour")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from dataclasses import dataclass
 
 from . import audit, clock
 from .customers import RECORDED_STATUSES
 from .db import write
 from .errors import RetentionError
 from .i18n import _
+from .months import Month
 from .reasons import normalize_reason
 
 
@@ -97,3 +99,67 @@ def record_departure(
             audit.record(conn, "set status", "customers", customer_id,
                          customer_id=customer_id, old=found[0], new=status)  # fmt: skip
     return departure_id
+
+
+# -- the departed report ----------------------------------------------------------------------
+
+DEPARTED_BY = {
+    "reason": "coalesce(r.label, '')",
+    "advisor": "coalesce(c.advisor, '')",
+    "brand": "coalesce(v.brand, '')",
+    "model": "trim(coalesce(v.brand, '') || ' ' || coalesce(v.model, ''))",
+    "month": "substr(d.departed_on, 1, 7)",
+    "quarter": "substr(d.departed_on, 1, 4) || '-Q' || ((CAST(substr(d.departed_on, 6, 2)"
+    " AS INTEGER) + 2) / 3)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DepartedRow:
+    group: str
+    departures: int
+    share: float
+    """Of all departures in the report, 0-1."""
+
+
+def departed_report(
+    conn: sqlite3.Connection,
+    first: Month | None = None,
+    last: Month | None = None,
+    by: str = "reason",
+    *,
+    advisor: str | None = None,
+    brand: str | None = None,
+    model: str | None = None,
+) -> list[DepartedRow]:
+    """Departures per reason (or advisor, brand, model, month, quarter) with their share,
+    largest first (periods in time order)."""
+    if by not in DEPARTED_BY:
+        raise RetentionError(
+            _("'{by}' is not one of {known}.").format(by=by, known=", ".join(DEPARTED_BY))
+        )
+    where = ["1"]
+    params: list[object] = []
+    if first is not None:
+        where.append("d.departed_on >= ?")
+        params.append(first.first_day.isoformat())
+    if last is not None:
+        where.append("d.departed_on <= ?")
+        params.append(last.last_day.isoformat())
+    for column, value in (("c.advisor", advisor), ("v.brand", brand), ("v.model", model)):
+        if value:
+            where.append(f"fold({column}) = fold(?)")
+            params.append(value)
+    rows = conn.execute(
+        f"SELECT {DEPARTED_BY[by]} AS grp, count(*) FROM departures d"
+        " JOIN customers c ON c.id = d.customer_id"
+        " LEFT JOIN vehicles v ON v.id = c.main_vehicle_id"
+        " LEFT JOIN churn_reasons r ON r.id = d.reason_id"
+        f" WHERE {' AND '.join(where)} GROUP BY grp",
+        params,
+    ).fetchall()
+    total = sum(n for _g, n in rows) or 1
+    report = [DepartedRow(str(g), int(n), n / total) for g, n in rows]
+    if by in ("month", "quarter"):
+        return sorted(report, key=lambda r: r.group)
+    return sorted(report, key=lambda r: (-r.departures, r.group))

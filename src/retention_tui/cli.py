@@ -515,6 +515,43 @@ def reasons_merge(obj: Context, survivor: int, members: tuple[int, ...]) -> None
         n=len(set(members) - {survivor}), moved=moved))  # fmt: skip
 
 
+@report.command(name="departed")
+@click.option("--from", "first", callback=_month_option, metavar="YYYY-MM")
+@click.option("--to", "last", callback=_month_option, metavar="YYYY-MM")
+@click.option(
+    "--by",
+    type=click.Choice(["reason", "advisor", "brand", "model", "month", "quarter"]),
+    default="reason",
+    show_default=True,
+)
+@click.option("--advisor", help=_("Only this advisor's customers."))
+@click.option("--brand", help=_("Only customers whose main vehicle is of this brand."))
+@click.option("--model", help=_("Only customers whose main vehicle is this model."))
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def departed(
+    obj: Context, first: Any, last: Any, by: str, advisor: str | None, brand: str | None,
+    model: str | None, fmt: str,
+) -> None:  # fmt: skip
+    """Departures per reason (or advisor, brand, model, month, quarter) and their share."""
+    from . import churn
+
+    conn = obj.open(create=False)
+    try:
+        rows = churn.departed_report(
+            conn, first, last, by, advisor=advisor, brand=brand, model=model
+        )
+    finally:
+        conn.close()
+    _print_rows(
+        [by, "departures", "share"],
+        [[r.group, r.departures, f"{r.share:.3f}"] for r in rows],
+        fmt,
+    )
+
+
 # -- backup ---------------------------------------------------------------------------------
 
 
