@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from retention_tui import churn
-from retention_tui.db import open_database
+from retention_tui.db import open_database, write
 from retention_tui.errors import RetentionError
 
 
@@ -171,3 +171,27 @@ def test_departed_report_by_reason_period_and_segment(desk: sqlite3.Connection) 
     assert (top_model.group, top_model.departures) == ("Volkswagen Golf", 2)
     with pytest.raises(RetentionError):
         churn.departed_report(desk, by="colour")
+
+
+def test_rename_keeps_the_old_name_and_retire_hides(desk: sqlite3.Connection) -> None:
+    from retention_tui import reasons
+
+    churn.record_departure(desk, 1, dt.date(2026, 11, 1), "To expensive")
+    (rid,) = desk.execute("SELECT id FROM churn_reasons").fetchone()
+    reasons.rename(desk, rid, "Too expensive")
+    assert reasons.suggest(desk, "to expensive", typing=False)[0].label == "Too expensive"
+    with write(desk):
+        assert churn.reason_id(desk, "To expensive!") == rid
+    with write(desk):
+        other = churn.reason_id(desk, "Moved away")
+    with pytest.raises(RetentionError, match="merge"):
+        reasons.rename(desk, other, "too expensive")
+    reasons.retire(desk, rid)
+    assert reasons.suggest(desk, "too expensive", typing=False) == []
+    assert desk.execute(
+        "SELECT count(*) FROM departures WHERE reason_id = ?", (rid,)
+    ).fetchone() == (1,)
+    reasons.retire(desk, rid, False)
+    assert reasons.suggest(desk, "too expensive", typing=False)[0].takes
+    actions = [a for (a,) in desk.execute("SELECT action FROM audit")]
+    assert {"rename reason", "retire reason", "offer reason again"} <= set(actions)

@@ -377,3 +377,51 @@ def merge(conn: sqlite3.Connection, survivor_id: int, member_ids: list[int]) -> 
             new={"survivor": labels[survivor_id], "departures moved": moved},
         )
     return int(moved)
+
+
+def rename(conn: sqlite3.Connection, reason_id: int, label: str) -> None:
+    """Give a reason a new name; the old name stays an alias, so it is still found."""
+    label = " ".join(label.split())
+    key = normalize_reason(label)
+    if not key:
+        raise RetentionError(_("Give the reason a name (a few words)."))
+    with write(conn):
+        row = conn.execute(
+            "SELECT label, normalized FROM churn_reasons WHERE id = ? AND merged_into IS NULL",
+            (reason_id,),
+        ).fetchone()
+        if row is None:
+            raise RetentionError(_("Reason {id} does not exist.").format(id=reason_id))
+        other = conn.execute(
+            "SELECT label FROM churn_reasons WHERE normalized = ? AND id != ?", (key, reason_id)
+        ).fetchone()
+        if other is not None:
+            raise RetentionError(
+                _("'{label}' is already a reason: merge the two instead.").format(label=other[0])
+            )
+        if row[1] != key:
+            conn.execute(
+                "INSERT INTO churn_reason_aliases (reason_id, alias, normalized) VALUES (?, ?, ?)"
+                " ON CONFLICT (normalized) DO UPDATE SET reason_id = excluded.reason_id",
+                (reason_id, row[0], row[1]),
+            )
+            conn.execute("DELETE FROM churn_reason_aliases WHERE normalized = ?", (key,))
+        conn.execute(
+            "UPDATE churn_reasons SET label = ?, normalized = ? WHERE id = ?",
+            (label, key, reason_id),
+        )
+        audit.record(conn, "rename reason", "churn_reasons", reason_id, old=row[0], new=label)
+
+
+def retire(conn: sqlite3.Connection, reason_id: int, retired: bool = True) -> None:
+    """Hide a reason from suggestions (or offer it again); its history stays."""
+    with write(conn):
+        changed = conn.execute(
+            "UPDATE churn_reasons SET retired = ? WHERE id = ? AND retired != ?",
+            (int(retired), reason_id, int(retired)),
+        ).rowcount
+        if changed:
+            audit.record(
+                conn, "retire reason" if retired else "offer reason again", "churn_reasons",
+                reason_id, new=retired,
+            )  # fmt: skip
