@@ -37,6 +37,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_demo.py --big
 	$(BIN)/python bench/bench_desktop.py
+	$(BIN)/python bench/bench_loyalty.py
+	$(BIN)/python bench/bench_reasons.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

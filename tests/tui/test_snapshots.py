@@ -94,3 +94,24 @@ def test_drilldown(snap_compare, desk: Path) -> None:
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=drilldown)
+
+
+def test_reasons_duplicates(snap_compare, desk: Path) -> None:
+    import datetime as dt
+
+    from retention_tui import churn
+    from retention_tui.db import open_database
+
+    conn = open_database(desk)
+    for cid, reason in [(1, "Too expensive"), (2, "too expensiv"), (3, "Moved away")]:
+        churn.record_departure(conn, cid, dt.date(2026, 11, cid), reason)
+    conn.close()
+
+    async def duplicates(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("R")
+        await _settle(pilot)
+        await pilot.press("c")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=duplicates)

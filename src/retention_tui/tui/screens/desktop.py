@@ -129,6 +129,10 @@ class DesktopScreen(Screen[None]):
             "m", "loyalty", _("Loyalty"), id="desktop.loyalty",
             tooltip=_("Active, new and lapsed customers month by month"),
         ),
+        Binding(
+            "R", "reasons", _("Reasons"), id="desktop.reasons",
+            tooltip=_("The departure reasons: uses, duplicates, merge, rename, retire"),
+        ),
     ]  # fmt: skip
 
     table_columns = COLUMNS
@@ -337,6 +341,11 @@ class DesktopScreen(Screen[None]):
         from .home import HomeScreen
 
         self.app.push_screen(HomeScreen(self.db_path))
+
+    def action_reasons(self) -> None:
+        from .reasons import ReasonsScreen
+
+        self.app.push_screen(ReasonsScreen(self.db_path))
 
     def action_loyalty(self) -> None:
         from .loyalty import LoyaltyScreen
