@@ -195,3 +195,18 @@ def test_rename_keeps_the_old_name_and_retire_hides(desk: sqlite3.Connection) ->
     assert reasons.suggest(desk, "too expensive", typing=False)[0].takes
     actions = [a for (a,) in desk.execute("SELECT action FROM audit")]
     assert {"rename reason", "retire reason", "offer reason again"} <= set(actions)
+
+
+def test_the_customers_behind_a_departed_count(desk: sqlite3.Connection) -> None:
+    from retention_tui import customer_list as cl
+    from retention_tui.months import Month
+
+    churn.record_departure(desk, 1, dt.date(2026, 10, 1), "Too expensive")
+    churn.record_departure(desk, 2, dt.date(2026, 10, 5), "too expensive!")
+    churn.record_departure(desk, 3, dt.date(2026, 11, 2), "Moved away")
+    ctx = cl.ListContext(dt.date(2026, 11, 23))
+    scope = ("departed", "reason", "Too expensive", Month(2026, 1).index, Month(2026, 12).index)
+    ids = cl.snapshot(desk, cl.CustomerQuery(scope=scope), ctx)
+    assert sorted(ids or []) == [1, 2]
+    by_advisor = ("departed", "advisor", "Anke", None, None)
+    assert sorted(cl.snapshot(desk, cl.CustomerQuery(scope=by_advisor), ctx) or []) == [1, 3]

@@ -122,6 +122,48 @@ class DepartedRow:
     """Of all departures in the report, 0-1."""
 
 
+def _departed_where(
+    first: Month | None,
+    last: Month | None,
+    advisor: str | None = None,
+    brand: str | None = None,
+    model: str | None = None,
+) -> tuple[list[str], list[object]]:
+    where = ["1"]
+    params: list[object] = []
+    if first is not None:
+        where.append("d.departed_on >= ?")
+        params.append(first.first_day.isoformat())
+    if last is not None:
+        where.append("d.departed_on <= ?")
+        params.append(last.last_day.isoformat())
+    for column, value in (("c.advisor", advisor), ("v.brand", brand), ("v.model", model)):
+        if value:
+            where.append(f"fold({column}) = fold(?)")
+            params.append(value)
+    return where, params
+
+
+_DEPARTED_FROM = (
+    "departures d JOIN customers c ON c.id = d.customer_id"
+    " LEFT JOIN vehicles v ON v.id = c.main_vehicle_id"
+    " LEFT JOIN churn_reasons r ON r.id = d.reason_id"
+)
+
+
+def departed_scope(
+    by: str, group: str, first: Month | None, last: Month | None
+) -> tuple[str, list[object]]:
+    """SQL (on ``customers c``) for the customers behind one row of the departed report."""
+    where, params = _departed_where(first, last)
+    # Inside the subquery its own alias c (the departed customer) shadows the outer one.
+    return (
+        f"c.id IN (SELECT d.customer_id FROM {_DEPARTED_FROM}"
+        f" WHERE {' AND '.join(where)} AND {DEPARTED_BY[by]} = ?)",
+        [*params, group],
+    )
+
+
 def departed_report(
     conn: sqlite3.Connection,
     first: Month | None = None,
@@ -138,23 +180,9 @@ def departed_report(
         raise RetentionError(
             _("'{by}' is not one of {known}.").format(by=by, known=", ".join(DEPARTED_BY))
         )
-    where = ["1"]
-    params: list[object] = []
-    if first is not None:
-        where.append("d.departed_on >= ?")
-        params.append(first.first_day.isoformat())
-    if last is not None:
-        where.append("d.departed_on <= ?")
-        params.append(last.last_day.isoformat())
-    for column, value in (("c.advisor", advisor), ("v.brand", brand), ("v.model", model)):
-        if value:
-            where.append(f"fold({column}) = fold(?)")
-            params.append(value)
+    where, params = _departed_where(first, last, advisor, brand, model)
     rows = conn.execute(
-        f"SELECT {DEPARTED_BY[by]} AS grp, count(*) FROM departures d"
-        " JOIN customers c ON c.id = d.customer_id"
-        " LEFT JOIN vehicles v ON v.id = c.main_vehicle_id"
-        " LEFT JOIN churn_reasons r ON r.id = d.reason_id"
+        f"SELECT {DEPARTED_BY[by]} AS grp, count(*) FROM {_DEPARTED_FROM}"
         f" WHERE {' AND '.join(where)} GROUP BY grp",
         params,
     ).fetchall()

@@ -666,8 +666,9 @@ class CustomerQuery:
     """``(column key, typed filter)`` pairs, all required."""
     sort: str = "name"
     descending: bool = False
-    scope: tuple[str, int, int] | None = None
-    """Only a loyalty figure's customers: (new / lapsed / both, month index, window)."""
+    scope: tuple | None = None
+    """Only the customers behind a figure: a loyalty figure (new / lapsed / both, month
+    index, window), or a departed-report row ("departed", by, group, first, last)."""
 
     def with_filter(self, key: str, text: str) -> CustomerQuery:
         rest = tuple((k, t) for k, t in self.filters if k != key)
@@ -700,8 +701,7 @@ class CustomerQuery:
         for key, text in self.filters:
             compile_filter(column(key), text, ctx, out)
         if self.scope is not None:
-            kind, month, window = self.scope
-            out.where.append(loyalty.scope_condition(kind, Month.from_index(month), window))
+            out.where.append(scope_condition(self.scope))
         if COLUMN_BY_KEY[self.sort].needs_vehicle:
             out.needs_vehicle = True
         return out
@@ -731,6 +731,28 @@ class CustomerQuery:
             sort=sort if sort in COLUMN_BY_KEY else "name",
             descending=bool(data.get("descending", False)),
         )
+
+
+def is_loyalty_scope(scope: tuple | None) -> bool:
+    return scope is not None and scope[0] in ("new", "lapsed", "both")
+
+
+def scope_condition(scope: tuple) -> tuple[str, list[Any]]:
+    """SQL (on ``customers c``) for the customers behind a figure."""
+    if is_loyalty_scope(scope):
+        kind, month, window = scope
+        return loyalty.scope_condition(kind, Month.from_index(month), window)
+    if scope[0] == "departed":
+        from . import churn  # churn reads customers through this module
+
+        _kind, by, group, first, last = scope
+        return churn.departed_scope(
+            by,
+            group,
+            Month.from_index(first) if first is not None else None,
+            Month.from_index(last) if last is not None else None,
+        )
+    raise FilterError(f"unknown scope {scope[0]!r}")
 
 
 def _order_sql(query: CustomerQuery, ctx: ListContext) -> str:
@@ -999,7 +1021,7 @@ def fetch_rows(
     conn: sqlite3.Connection,
     ids: Sequence[int],
     ctx: ListContext,
-    scope: tuple[str, int, int] | None = None,
+    scope: tuple | None = None,
 ) -> list[ListRow]:
     """The rows of ``ids`` in the order given (ids deleted meanwhile are left out); with a
     loyalty ``scope``, each row's kind, visits in the window and contact state too."""
@@ -1033,7 +1055,8 @@ def fetch_rows(
                     "email": email,
                 },
             )
-    if scope is not None:
+    if is_loyalty_scope(scope):
+        assert scope is not None
         _kind, month, window = scope
         for detail in loyalty.customer_details(
             conn, [i for i in ids if i in rows], Month.from_index(month), window
@@ -1060,7 +1083,7 @@ def export_csv(
     """Write the filtered, sorted list as CSV (fixed English headers); return the row count."""
     ids = snapshot(conn, query, ctx)
     assert ids is not None
-    columns = DRILLDOWN_COLUMNS if query.scope else COLUMNS
+    columns = DRILLDOWN_COLUMNS if is_loyalty_scope(query.scope) else COLUMNS
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in columns])
     done = 0

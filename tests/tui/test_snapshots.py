@@ -115,3 +115,22 @@ def test_reasons_duplicates(snap_compare, desk: Path) -> None:
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=duplicates)
+
+
+def test_departed(snap_compare, desk: Path) -> None:
+    import datetime as dt
+
+    from retention_tui import churn
+    from retention_tui.db import open_database
+
+    conn = open_database(desk)
+    for cid, reason in [(1, "Too expensive"), (2, "too expensive!"), (3, "Moved away")]:
+        churn.record_departure(conn, cid, dt.date(2026, 11, cid), reason)
+    conn.close()
+
+    async def departed(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("D")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=departed)

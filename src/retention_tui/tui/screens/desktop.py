@@ -130,6 +130,10 @@ class DesktopScreen(Screen[None]):
             tooltip=_("Active, new and lapsed customers month by month"),
         ),
         Binding(
+            "D", "departed", _("Departed"), id="desktop.departed",
+            tooltip=_("Why customers left: departures per reason, advisor, brand, month"),
+        ),
+        Binding(
             "R", "reasons", _("Reasons"), id="desktop.reasons",
             tooltip=_("The departure reasons: uses, duplicates, merge, rename, retire"),
         ),
@@ -341,6 +345,11 @@ class DesktopScreen(Screen[None]):
         from .home import HomeScreen
 
         self.app.push_screen(HomeScreen(self.db_path))
+
+    def action_departed(self) -> None:
+        from .departed import DepartedScreen
+
+        self.app.push_screen(DepartedScreen(self.db_path))
 
     def action_reasons(self) -> None:
         from .reasons import ReasonsScreen

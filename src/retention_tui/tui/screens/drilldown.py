@@ -72,7 +72,7 @@ class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The desktop's own keys are off here.
-        return action not in ("save_view", "views", "overview", "loyalty", "reasons")
+        return action not in ("save_view", "views", "overview", "loyalty", "reasons", "departed")
 
     def action_kind(self, kind: str) -> None:
         self.kind = kind

@@ -1,0 +1,72 @@
+"""The departed report driven by Pilot: grouping, period, the customers behind a row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from retention_tui import churn
+from retention_tui.db import open_database
+from retention_tui.tui.app import RetentionApp
+from retention_tui.tui.screens.departed import DepartedCustomers, DepartedScreen
+from retention_tui.tui.widgets.customer_table import CustomerTable
+
+SIZE = (120, 36)
+
+
+async def settle(pilot: Pilot) -> None:
+    await pilot.pause(0.08)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def rows(pilot: Pilot) -> list[tuple[str, str]]:
+    table = pilot.app.screen.query_one(DataTable)
+    return [
+        (str(table.get_row_at(r)[0]), str(table.get_row_at(r)[1]).strip())
+        for r in range(table.row_count)
+    ]
+
+
+@pytest.fixture
+def app(desk_db: Path, monkeypatch: pytest.MonkeyPatch) -> RetentionApp:
+    conn = open_database(desk_db)
+    for cid, day, reason in [
+        (1, "2026-10-01", "Too expensive"),
+        (2, "2026-10-05", "too expensive!"),
+        (3, "2026-11-02", "Moved away"),
+        (5, "2024-03-02", "Moved away"),
+    ]:
+        churn.record_departure(conn, cid, dt.date.fromisoformat(day), reason)
+    conn.close()
+    monkeypatch.chdir(desk_db.parent)
+    return RetentionApp(db_path=Path("desk.db"))
+
+
+async def test_report_groups_periods_and_lists_customers(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, DepartedScreen)
+        assert rows(pilot) == [("Too expensive", "2"), ("Moved away", "1")]  # last 12 months
+        assert "3 departures" in str(app.screen.query_one("#departed-info", Static).content)
+        await pilot.press("p", "p")  # every departure
+        await settle(pilot)
+        assert rows(pilot) == [("Moved away", "2"), ("Too expensive", "2")]
+        await pilot.press("b")  # by advisor
+        await settle(pilot)
+        assert rows(pilot)[0] == ("Anke", "2")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DepartedCustomers)
+        lines = app.screen.query_one(CustomerTable).visible_text()[1:]
+        assert [line for line in lines if "C00" in line and "Anke" in line]
+        assert sum(1 for line in lines if line.strip()) == 2
+        await pilot.press("q")
+        assert isinstance(app.screen, DepartedScreen)
+        await pilot.press("q")
