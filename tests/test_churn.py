@@ -210,3 +210,44 @@ def test_the_customers_behind_a_departed_count(desk: sqlite3.Connection) -> None
     assert sorted(ids or []) == [1, 2]
     by_advisor = ("departed", "advisor", "Anke", None, None)
     assert sorted(cl.snapshot(desk, cl.CustomerQuery(scope=by_advisor), ctx) or []) == [1, 3]
+
+
+def test_churn_statistics_against_hand_counts(desk: sqlite3.Connection) -> None:
+    # Desk: C001 active (Golf, Anke), C002 lapsed 17 months (Opel, Bernd), C003 lapsed
+    # 7 months (Golf, Anke), C005 lapsed 34 months + moved away (Mercedes, Carla), C006
+    # active (Toyota, Anke); C004 never came (not counted).
+    with write(desk):
+        desk.execute("UPDATE visits SET amount = 100")
+        desk.execute(
+            "INSERT INTO calls (customer_id, operator, called_at, outcome)"
+            " VALUES (2, 'anke', '2026-01-10 10:00:00', 'no answer')"
+        )
+    churn.record_departure(desk, 3, dt.date(2026, 11, 1), "Too expensive")  # confirmed lost
+
+    def table(by: str) -> dict[str, tuple[int, int, float]]:
+        return {
+            r.group: (r.customers, r.lapsed, r.value_lost) for r in churn.churn_statistics(desk, by)
+        }
+
+    assert table("brand") == {
+        "Volkswagen": (2, 1, 100.0),
+        "Opel": (1, 1, 100.0),
+        "Mercedes-Benz": (1, 1, 100.0),
+        "Toyota": (1, 0, 0.0),
+    }
+    assert table("advisor") == {
+        "Anke": (3, 1, 100.0),
+        "Bernd": (1, 1, 100.0),
+        "Carla": (1, 1, 100.0),
+    }
+    assert table("outcome") == {
+        "confirmed lost": (1, 1, 100.0),
+        "not reachable": (1, 1, 100.0),
+        "not contacted": (1, 1, 100.0),
+    }
+    # Lapsed six months after the last visit: C005 2024-07, C002 2025-12, C003 2026-10.
+    assert list(table("month")) == ["2024-07", "2025-12", "2026-10"]
+    shares = {r.group: round(r.share, 2) for r in churn.churn_statistics(desk, "brand")}
+    assert shares["Volkswagen"] == 0.5
+    with pytest.raises(RetentionError):
+        churn.churn_statistics(desk, "colour")

@@ -201,3 +201,15 @@ def test_report_loyalty_and_its_customers(
         capsys, "--db", str(desk_db), "report", "loyalty-customers", "--month", "2026-13"
     )
     assert code != 0 and "YYYY-MM" in err
+
+
+def test_report_churn_and_departed(capsys: pytest.CaptureFixture[str], desk_db: Path) -> None:
+    code, out, _err = run(
+        capsys, "--db", str(desk_db), "report", "churn", "--by", "advisor", "--format", "csv"
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "advisor,customers,lapsed,share,value_lost"
+    assert "Anke,3,1,0.333,0.00" in lines
+    code, out, _err = run(capsys, "--db", str(desk_db), "report", "departed", "--format", "csv")
+    assert code == 0 and out.splitlines() == ["reason,departures,share"]

@@ -191,3 +191,91 @@ def departed_report(
     if by in ("month", "quarter"):
         return sorted(report, key=lambda r: r.group)
     return sorted(report, key=lambda r: (-r.departures, r.group))
+
+
+# -- churn statistics -------------------------------------------------------------------------
+
+CHURN_BY = ("brand", "series", "model", "vehicle-age", "advisor", "month", "outcome")
+REACHED = ("reached", "appointment booked", "not interested", "callback")
+NOT_REACHABLE = ("no answer", "voicemail", "wrong number")
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnRow:
+    group: str
+    customers: int
+    """Customers with at least one visit in the segment."""
+    lapsed: int
+    """Of them: away S months or more (short- or long-term lapsed), or confirmed lost."""
+    value_lost: float
+    """What the lapsed spent in the twelve months up to their last visit."""
+
+    @property
+    def share(self) -> float:
+        return self.lapsed / self.customers if self.customers else 0.0
+
+
+def churn_statistics(
+    conn: sqlite3.Connection, by: str, short_months: int | None = None
+) -> list[ChurnRow]:
+    """Lapsed customers, their share and the yearly value they took, per segment.
+
+    Segments: the main vehicle's brand, series, model or age band (0-3, 4-7, 8+ years), the
+    customer's advisor, the month they lapsed in (last visit + S months) and the outcome of
+    contact since their last visit (not contacted, reached, not reachable, confirmed lost).
+    """
+    from . import settings
+    from .customer_list import shift_months
+
+    if by not in CHURN_BY:
+        raise RetentionError(
+            _("'{by}' is not one of {known}.").format(by=by, known=", ".join(CHURN_BY))
+        )
+    months = short_months or int(settings.get(conn, "short_term_lapsed_months"))
+    today = clock.today()
+    cut = shift_months(today, -months).isoformat()
+    year = today.year
+    reached = ", ".join(f"'{o}'" for o in REACHED)
+    unreachable = ", ".join(f"'{o}'" for o in NOT_REACHABLE)
+    segment = {
+        "brand": "coalesce(v.brand, '')",
+        "series": "coalesce(v.series, '')",
+        "model": "trim(coalesce(v.brand, '') || ' ' || coalesce(v.model, ''))",
+        "vehicle-age": f"CASE WHEN v.year IS NULL THEN '' WHEN {year} - v.year <= 3 THEN '0-3'"
+        f" WHEN {year} - v.year <= 7 THEN '4-7' ELSE '8+' END",
+        "advisor": "coalesce(c.advisor, '')",
+        "month": "CASE WHEN lapsed THEN strftime('%Y-%m', c.last_visit, "
+        f"'+{months} months') ELSE '' END",
+        "outcome": "CASE WHEN NOT lapsed THEN '' WHEN c.recorded_status = 'confirmed lost'"
+        " OR EXISTS (SELECT 1 FROM departures d WHERE d.customer_id = c.id)"
+        " THEN 'confirmed lost'"
+        " WHEN c.outcome IS NULL THEN 'not contacted'"
+        f" WHEN c.outcome IN ({reached}) THEN 'reached'"
+        f" WHEN c.outcome IN ({unreachable}) THEN 'not reachable' ELSE c.outcome END",
+    }[by]
+    rows = conn.execute(
+        f"""
+        SELECT {segment} AS grp, count(*), sum(lapsed),
+               sum(CASE WHEN lapsed THEN (SELECT coalesce(sum(amount), 0) FROM visits x
+                   WHERE x.customer_id = c.id
+                     AND x.date > date(c.last_visit, '-12 months')) ELSE 0 END)
+        FROM (SELECT c.*,
+                     (c.last_visit <= ? OR coalesce(c.recorded_status = 'confirmed lost', 0))
+                         AS lapsed,
+                     (SELECT k.outcome FROM calls k WHERE k.customer_id = c.id
+                        AND k.called_at >= c.last_visit ORDER BY k.called_at DESC LIMIT 1)
+                         AS outcome
+              FROM customers c WHERE c.last_visit IS NOT NULL) c
+        LEFT JOIN vehicles v ON v.id = c.main_vehicle_id
+        GROUP BY grp
+        """,
+        (cut,),
+    ).fetchall()
+    out = [
+        ChurnRow(str(g), int(n), int(lost or 0), float(value or 0)) for g, n, lost, value in rows
+    ]
+    if by in ("month", "outcome"):
+        out = [r for r in out if r.group]  # only the lapsed have a churn month or outcome
+    if by == "month":
+        return sorted(out, key=lambda r: r.group)
+    return sorted(out, key=lambda r: (-r.lapsed, r.group))

@@ -552,6 +552,33 @@ def departed(
     )
 
 
+@report.command(name="churn")
+@click.option(
+    "--by",
+    type=click.Choice(["brand", "series", "model", "vehicle-age", "advisor", "month", "outcome"]),
+    default="brand",
+    show_default=True,
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def churn_report(obj: Context, by: str, fmt: str) -> None:
+    """Lapsed customers per segment, their share and the yearly value they took with them."""
+    from . import churn
+
+    conn = obj.open(create=False)
+    try:
+        rows = churn.churn_statistics(conn, by)
+    finally:
+        conn.close()
+    _print_rows(
+        [by, "customers", "lapsed", "share", "value_lost"],
+        [[r.group, r.customers, r.lapsed, f"{r.share:.3f}", f"{r.value_lost:.2f}"] for r in rows],
+        fmt,
+    )
+
+
 # -- backup ---------------------------------------------------------------------------------
 
 
