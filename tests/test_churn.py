@@ -251,3 +251,25 @@ def test_churn_statistics_against_hand_counts(desk: sqlite3.Connection) -> None:
     assert shares["Volkswagen"] == 0.5
     with pytest.raises(RetentionError):
         churn.churn_statistics(desk, "colour")
+
+
+def test_retention_per_advisor_and_average_invoice(desk: sqlite3.Connection) -> None:
+    from retention_tui.months import Month
+
+    with write(desk):
+        desk.execute("UPDATE visits SET advisor = 'Anke', amount = 100")
+        desk.execute("UPDATE visits SET amount = 200 WHERE customer_id = 6")
+    # Served 2024-11-24 .. 2025-11-23: C001 (2025-11-20, back 2026-11-01) and C002
+    # (2025-06-15, never back).
+    (anke,) = churn.retention_per_advisor(desk, 12)
+    assert (anke.advisor, anke.served, anke.came_back, anke.share) == ("Anke", 2, 1, 0.5)
+    years = {(r.period, r.invoices, r.average) for r in churn.average_invoice(desk, "year")}
+    assert years == {("2024", 1, 100.0), ("2025", 2, 100.0), ("2026", 5, 160.0)}
+    toyota = [
+        r
+        for r in churn.average_invoice(desk, "quarter", "brand", Month(2026, 7), Month(2026, 12))
+        if r.segment == "Toyota"
+    ]
+    assert [(r.period, r.invoices, r.average) for r in toyota] == [("2026-Q3", 3, 200.0)]
+    with pytest.raises(RetentionError):
+        churn.average_invoice(desk, "week")

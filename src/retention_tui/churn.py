@@ -279,3 +279,98 @@ def churn_statistics(
     if by == "month":
         return sorted(out, key=lambda r: r.group)
     return sorted(out, key=lambda r: (-r.lapsed, r.group))
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisorRetention:
+    advisor: str
+    served: int
+    """Customers the advisor served in the twelve months that end a window ago."""
+    came_back: int
+    """Of them, those who visited again within the window after that visit."""
+
+    @property
+    def share(self) -> float:
+        return self.came_back / self.served if self.served else 0.0
+
+
+def retention_per_advisor(conn: sqlite3.Connection, window: int = 12) -> list[AdvisorRetention]:
+    """Of the customers each advisor served, the share who came back within the window.
+
+    The customers counted are those served in the twelve months ending ``window`` months
+    ago, so every one of them has had the whole window to come back; a customer served
+    several times counts once per advisor, from their last visit with that advisor.
+    """
+    from .customer_list import shift_months
+
+    today = clock.today()
+    end = shift_months(today, -window)
+    start = shift_months(end, -12)
+    rows = conn.execute(
+        """
+        WITH served AS (
+            SELECT advisor, customer_id, max(date) AS served_on FROM visits
+            WHERE coalesce(advisor, '') != '' AND date > ? AND date <= ?
+            GROUP BY advisor, customer_id)
+        SELECT advisor, count(*),
+               sum(EXISTS (SELECT 1 FROM visits x WHERE x.customer_id = s.customer_id
+                           AND x.date > s.served_on
+                           AND x.date <= date(s.served_on, ?)))
+        FROM served s GROUP BY advisor ORDER BY advisor
+        """,
+        (start.isoformat(), end.isoformat(), f"+{int(window)} months"),
+    ).fetchall()
+    return [AdvisorRetention(a, int(n), int(b or 0)) for a, n, b in rows]
+
+
+INVOICE_PERIODS = {
+    "month": "substr(x.date, 1, 7)",
+    "quarter": "substr(x.date, 1, 4) || '-Q' || ((CAST(substr(x.date, 6, 2) AS INTEGER) + 2) / 3)",
+    "year": "substr(x.date, 1, 4)",
+}
+INVOICE_SEGMENTS = {
+    "": "''",
+    "brand": "coalesce(v.brand, '')",
+    "advisor": "coalesce(x.advisor, '')",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    period: str
+    segment: str
+    invoices: int
+    average: float
+
+
+def average_invoice(
+    conn: sqlite3.Connection,
+    period: str = "year",
+    segment: str = "",
+    first: Month | None = None,
+    last: Month | None = None,
+) -> list[InvoiceRow]:
+    """The average invoice amount per period (and segment: brand or advisor); invoices
+    without an amount are left out."""
+    if period not in INVOICE_PERIODS or segment not in INVOICE_SEGMENTS:
+        raise RetentionError(
+            _("Choose a period ({periods}) and a segment ({segments}).").format(
+                periods=", ".join(INVOICE_PERIODS),
+                segments=", ".join(s for s in INVOICE_SEGMENTS if s),
+            )
+        )
+    where = ["x.amount IS NOT NULL"]
+    params: list[object] = []
+    if first is not None:
+        where.append("x.date >= ?")
+        params.append(first.first_day.isoformat())
+    if last is not None:
+        where.append("x.date <= ?")
+        params.append(last.last_day.isoformat())
+    rows = conn.execute(
+        f"SELECT {INVOICE_PERIODS[period]} AS p, {INVOICE_SEGMENTS[segment]} AS s, count(*),"
+        " avg(x.amount) FROM visits x LEFT JOIN vehicles v ON v.id = x.vehicle_id"
+        f" WHERE {' AND '.join(where)} GROUP BY p, s ORDER BY p, s",
+        params,
+    ).fetchall()
+    return [InvoiceRow(str(p), str(s), int(n), round(float(a), 2)) for p, s, n, a in rows]

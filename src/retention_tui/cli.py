@@ -579,6 +579,57 @@ def churn_report(obj: Context, by: str, fmt: str) -> None:
     )
 
 
+@report.command(name="retention")
+@click.option("--window", type=int, help=_("Loyalty window in months (default: the setting)."))
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def retention_report(obj: Context, window: int | None, fmt: str) -> None:
+    """Retention per advisor: of the customers each served, the share who came back."""
+    from . import churn, loyalty
+
+    conn = obj.open(create=False)
+    try:
+        window = window if window is not None else loyalty.default_window(conn)
+        rows = churn.retention_per_advisor(conn, loyalty.check_window(window))
+    finally:
+        conn.close()
+    _print_rows(
+        ["advisor", "served", "came_back", "share"],
+        [[r.advisor, r.served, r.came_back, f"{r.share:.3f}"] for r in rows],
+        fmt,
+    )
+
+
+@report.command(name="invoices")
+@click.option("--period", type=click.Choice(["month", "quarter", "year"]), default="year",
+              show_default=True)  # fmt: skip
+@click.option("--segment", type=click.Choice(["brand", "advisor"]), help=_("Split by segment."))
+@click.option("--from", "first", callback=_month_option, metavar="YYYY-MM")
+@click.option("--to", "last", callback=_month_option, metavar="YYYY-MM")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.pass_obj
+def invoices_report(
+    obj: Context, period: str, segment: str | None, first: Any, last: Any, fmt: str
+) -> None:
+    """The average invoice per period (and brand or advisor)."""
+    from . import churn
+
+    conn = obj.open(create=False)
+    try:
+        rows = churn.average_invoice(conn, period, segment or "", first, last)
+    finally:
+        conn.close()
+    _print_rows(
+        ["period", segment or "segment", "invoices", "average"],
+        [[r.period, r.segment, r.invoices, f"{r.average:.2f}"] for r in rows],
+        fmt,
+    )
+
+
 # -- backup ---------------------------------------------------------------------------------
 
 
