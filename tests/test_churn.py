@@ -273,3 +273,24 @@ def test_retention_per_advisor_and_average_invoice(desk: sqlite3.Connection) -> 
     assert [(r.period, r.invoices, r.average) for r in toyota] == [("2026-Q3", 3, 200.0)]
     with pytest.raises(RetentionError):
         churn.average_invoice(desk, "week")
+
+
+def test_an_import_of_an_old_variant_finds_the_survivor(
+    desk: sqlite3.Connection, tmp_path: Path
+) -> None:
+    from retention_tui import reasons
+    from retention_tui.importer import import_file
+
+    churn.record_departure(desk, 1, dt.date(2026, 11, 1), "Too expensive")
+    churn.record_departure(desk, 2, dt.date(2026, 11, 2), "Prices too high")
+    ids = dict(desk.execute("SELECT label, id FROM churn_reasons"))
+    reasons.merge(desk, ids["Too expensive"], [ids["Prices too high"]])
+    path = tmp_path / "old.csv"
+    path.write_text("customer_no,date,reason\nC003,2026-10-01,PRICES TOO HIGH\n", encoding="utf-8")
+    result = import_file(desk, "departures", path)
+    assert result.written and not any(
+        line.startswith("New reason") for line in result.report_lines()
+    )
+    assert desk.execute("SELECT reason_id FROM departures WHERE customer_id = 3").fetchone() == (
+        ids["Too expensive"],
+    )
