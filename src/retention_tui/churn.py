@@ -225,13 +225,45 @@ def churn_statistics(
     contact since their last visit (not contacted, reached, not reachable, confirmed lost).
     """
     from . import settings
+
+    months = short_months or int(settings.get(conn, "short_term_lapsed_months"))
+    segment, base, cut = _churn_sql(by, months)
+    rows = conn.execute(
+        f"""
+        SELECT {segment} AS grp, count(*), sum(lapsed),
+               sum(CASE WHEN lapsed THEN (SELECT coalesce(sum(amount), 0) FROM visits x
+                   WHERE x.customer_id = c.id
+                     AND x.date > date(c.last_visit, '-12 months')) ELSE 0 END)
+        FROM {base}
+        GROUP BY grp
+        """,
+        (cut,),
+    ).fetchall()
+    out = [ChurnRow(str(g), int(n), int(m or 0), float(v or 0)) for g, n, m, v in rows]
+    if by in ("month", "outcome"):
+        out = [r for r in out if r.group]  # only the lapsed have a churn month or outcome
+    if by == "month":
+        return sorted(out, key=lambda r: r.group)
+    return sorted(out, key=lambda r: (-r.lapsed, r.group))
+
+
+def churn_scope(by: str, group: str, months: int) -> tuple[str, list[object]]:
+    """SQL (on ``customers c``) for the lapsed customers of one churn-statistics row."""
+    segment, base, cut = _churn_sql(by, months)
+    return (
+        f"c.id IN (SELECT c.id FROM {base} WHERE lapsed AND {segment} = ?)",
+        [cut, group],
+    )
+
+
+def _churn_sql(by: str, months: int) -> tuple[str, str, str]:
+    """(segment SQL, FROM clause with the lapsed flag, the lapse cut date)."""
     from .customer_list import shift_months
 
     if by not in CHURN_BY:
         raise RetentionError(
             _("'{by}' is not one of {known}.").format(by=by, known=", ".join(CHURN_BY))
         )
-    months = short_months or int(settings.get(conn, "short_term_lapsed_months"))
     today = clock.today()
     cut = shift_months(today, -months).isoformat()
     year = today.year
@@ -253,32 +285,15 @@ def churn_statistics(
         f" WHEN c.outcome IN ({reached}) THEN 'reached'"
         f" WHEN c.outcome IN ({unreachable}) THEN 'not reachable' ELSE c.outcome END",
     }[by]
-    rows = conn.execute(
-        f"""
-        SELECT {segment} AS grp, count(*), sum(lapsed),
-               sum(CASE WHEN lapsed THEN (SELECT coalesce(sum(amount), 0) FROM visits x
-                   WHERE x.customer_id = c.id
-                     AND x.date > date(c.last_visit, '-12 months')) ELSE 0 END)
-        FROM (SELECT c.*,
+    base = """(SELECT c.*,
                      (c.last_visit <= ? OR coalesce(c.recorded_status = 'confirmed lost', 0))
                          AS lapsed,
                      (SELECT k.outcome FROM calls k WHERE k.customer_id = c.id
                         AND k.called_at >= c.last_visit ORDER BY k.called_at DESC LIMIT 1)
                          AS outcome
               FROM customers c WHERE c.last_visit IS NOT NULL) c
-        LEFT JOIN vehicles v ON v.id = c.main_vehicle_id
-        GROUP BY grp
-        """,
-        (cut,),
-    ).fetchall()
-    out = [
-        ChurnRow(str(g), int(n), int(lost or 0), float(value or 0)) for g, n, lost, value in rows
-    ]
-    if by in ("month", "outcome"):
-        out = [r for r in out if r.group]  # only the lapsed have a churn month or outcome
-    if by == "month":
-        return sorted(out, key=lambda r: r.group)
-    return sorted(out, key=lambda r: (-r.lapsed, r.group))
+        LEFT JOIN vehicles v ON v.id = c.main_vehicle_id"""
+    return segment, base, cut
 
 
 @dataclass(frozen=True, slots=True)

@@ -668,7 +668,8 @@ class CustomerQuery:
     descending: bool = False
     scope: tuple | None = None
     """Only the customers behind a figure: a loyalty figure (new / lapsed / both, month
-    index, window), or a departed-report row ("departed", by, group, first, last)."""
+    index, window), a departed-report row ("departed", by, group, first, last) or a churn
+    statistics row ("churn", by, group, short-term months)."""
 
     def with_filter(self, key: str, text: str) -> CustomerQuery:
         rest = tuple((k, t) for k, t in self.filters if k != key)
@@ -752,6 +753,11 @@ def scope_condition(scope: tuple) -> tuple[str, list[Any]]:
             Month.from_index(first) if first is not None else None,
             Month.from_index(last) if last is not None else None,
         )
+    if scope[0] == "churn":
+        from . import churn
+
+        _kind, by, group, months = scope
+        return churn.churn_scope(by, group, months)
     raise FilterError(f"unknown scope {scope[0]!r}")
 
 

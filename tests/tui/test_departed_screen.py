@@ -70,3 +70,33 @@ async def test_report_groups_periods_and_lists_customers(app: RetentionApp) -> N
         await pilot.press("q")
         assert isinstance(app.screen, DepartedScreen)
         await pilot.press("q")
+
+
+async def test_churn_statistics_and_their_customers(app: RetentionApp) -> None:
+    from retention_tui.tui.screens.churn_stats import ChurnScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        assert isinstance(app.screen, ChurnScreen)
+        table = app.screen.query_one(DataTable)
+        by_brand = {
+            str(table.get_row_at(r)[0]): str(table.get_row_at(r)[2]).strip()
+            for r in range(table.row_count)
+        }
+        # Lapsed (6+ months away, or confirmed lost by a departure): C001 and C002 and C003
+        # left (departures above), C005 lapsed 34 months.
+        assert by_brand["Volkswagen"] == "2" and by_brand["Opel"] == "1"
+        assert by_brand["Toyota"] == "0"
+        await pilot.press("b", "b", "b", "b")  # brand, series, model, vehicle-age -> advisor
+        await settle(pilot)
+        assert app.screen.by == "advisor"
+        rows_now = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
+        await pilot.press(*["down"] * rows_now.index("Anke"), "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DepartedCustomers)
+        lines = [
+            line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
+        ]
+        assert len(lines) == 2 and all("Anke" in line for line in lines)

@@ -21,7 +21,7 @@ from ...db import connect
 from ...i18n import _
 from ...months import Month
 from ..errors import ReportsWorkerErrors
-from .desktop import DesktopScreen
+from .desktop import DESKTOP_ONLY, DesktopScreen
 
 GROUPINGS = ("reason", "advisor", "brand", "model", "month", "quarter")
 # Periods: months back from this month (0: every departure).
@@ -162,17 +162,23 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
 
 
 class DepartedCustomers(DesktopScreen):
-    """The desktop's list limited to the customers behind a departed-report row."""
+    """The desktop's list limited to the customers behind a report row."""
 
     BINDINGS = [Binding("q", "back", _("Back"), id="departed_list.back", tooltip=_("Back"))]
 
+    def __init__(self, db_path: Path, query: CustomerQuery, title: str = "") -> None:
+        super().__init__(db_path, query)
+        self.list_title = title
+
     def on_mount(self) -> None:
         super().on_mount()
-        _kind, by, group, _first, _last = self.customer_query.scope or ("", "", "", 0, 0)
-        self.sub_title = _("Departed: {group} ({by})").format(group=group, by=_(by))
+        scope = self.customer_query.scope or ("", "", "")
+        self.sub_title = self.list_title or _("Departed: {group} ({by})").format(
+            group=scope[2], by=_(scope[1])
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in ("save_view", "views", "overview", "loyalty", "reasons", "departed")
+        return action not in DESKTOP_ONLY
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -27,6 +27,9 @@ from ...customer_list import (
 from ...i18n import _
 from ..widgets.customer_table import CustomerTable
 
+# The desktop's own keys, off on the lists that reuse the desktop (drilldowns, reports).
+DESKTOP_ONLY = ("save_view", "views", "overview", "loyalty", "reasons", "departed", "churn")
+
 # Typing pauses shorter than this are one edit: the query runs once, after the last key.
 DEBOUNCE = 0.025
 
@@ -132,6 +135,10 @@ class DesktopScreen(Screen[None]):
         Binding(
             "D", "departed", _("Departed"), id="desktop.departed",
             tooltip=_("Why customers left: departures per reason, advisor, brand, month"),
+        ),
+        Binding(
+            "L", "churn", _("Churn"), id="desktop.churn",
+            tooltip=_("Lapsed customers per brand, model, vehicle age, advisor, outcome"),
         ),
         Binding(
             "R", "reasons", _("Reasons"), id="desktop.reasons",
@@ -350,6 +357,11 @@ class DesktopScreen(Screen[None]):
         from .departed import DepartedScreen
 
         self.app.push_screen(DepartedScreen(self.db_path))
+
+    def action_churn(self) -> None:
+        from .churn_stats import ChurnScreen
+
+        self.app.push_screen(ChurnScreen(self.db_path))
 
     def action_reasons(self) -> None:
         from .reasons import ReasonsScreen

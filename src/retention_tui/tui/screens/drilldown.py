@@ -20,7 +20,7 @@ from ...db import connect
 from ...i18n import _
 from ...months import Month
 from ..errors import ReportsWorkerErrors
-from .desktop import DesktopScreen
+from .desktop import DESKTOP_ONLY, DesktopScreen
 
 KIND_TITLES = {
     "new": "new customers",
@@ -71,8 +71,7 @@ class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
         self.sub_title = self.title_text
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The desktop's own keys are off here.
-        return action not in ("save_view", "views", "overview", "loyalty", "reasons", "departed")
+        return action not in DESKTOP_ONLY
 
     def action_kind(self, kind: str) -> None:
         self.kind = kind
