@@ -134,3 +134,12 @@ def test_departed(snap_compare, desk: Path) -> None:
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=departed)
+
+
+def test_churn_statistics(snap_compare, desk: Path) -> None:
+    async def churn(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("L")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=churn)
