@@ -338,6 +338,19 @@ def retention_per_advisor(conn: sqlite3.Connection, window: int = 12) -> list[Ad
     return [AdvisorRetention(a, int(n), int(b or 0)) for a, n, b in rows]
 
 
+def served_scope(advisor: str, window: int) -> tuple[str, list[object]]:
+    """SQL (on ``customers c``) for the customers an advisor served in the retention base
+    period (the twelve months ending ``window`` months ago)."""
+    from .customer_list import shift_months
+
+    end = shift_months(clock.today(), -window)
+    start = shift_months(end, -12)
+    return (
+        "c.id IN (SELECT customer_id FROM visits WHERE advisor = ? AND date > ? AND date <= ?)",
+        [advisor, start.isoformat(), end.isoformat()],
+    )
+
+
 INVOICE_PERIODS = {
     "month": "substr(x.date, 1, 7)",
     "quarter": "substr(x.date, 1, 4) || '-Q' || ((CAST(substr(x.date, 6, 2) AS INTEGER) + 2) / 3)",

@@ -753,6 +753,11 @@ def scope_condition(scope: tuple) -> tuple[str, list[Any]]:
             Month.from_index(first) if first is not None else None,
             Month.from_index(last) if last is not None else None,
         )
+    if scope[0] == "served":
+        from . import churn
+
+        _kind, advisor, window = scope
+        return churn.served_scope(advisor, window)
     if scope[0] == "churn":
         from . import churn
 

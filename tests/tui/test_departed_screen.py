@@ -100,3 +100,29 @@ async def test_churn_statistics_and_their_customers(app: RetentionApp) -> None:
             line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
         ]
         assert len(lines) == 2 and all("Anke" in line for line in lines)
+
+
+async def test_retention_per_advisor_and_who_was_served(app: RetentionApp, desk_db: Path) -> None:
+    from retention_tui.db import write
+    from retention_tui.tui.screens.retention import RetentionScreen
+
+    conn = open_database(desk_db)
+    with write(conn):
+        conn.execute("UPDATE visits SET advisor = 'Anke', amount = 100")
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, RetentionScreen)
+        table = app.screen.query_one("#retention-table", DataTable)
+        assert [str(c).strip() for c in table.get_row_at(0)] == ["Anke", "2", "1", "50.0%"]
+        invoices = app.screen.query_one("#invoice-table", DataTable)
+        assert [str(c).strip() for c in invoices.get_row_at(0)] == ["2026", "5", "100.00"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DepartedCustomers)
+        lines = [
+            line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
+        ]
+        assert len(lines) == 2  # C001 and C002 were served in the base period

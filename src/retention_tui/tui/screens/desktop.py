@@ -28,7 +28,9 @@ from ...i18n import _
 from ..widgets.customer_table import CustomerTable
 
 # The desktop's own keys, off on the lists that reuse the desktop (drilldowns, reports).
-DESKTOP_ONLY = ("save_view", "views", "overview", "loyalty", "reasons", "departed", "churn")
+DESKTOP_ONLY = (
+    "save_view", "views", "overview", "loyalty", "reasons", "departed", "churn", "retention",
+)  # fmt: skip
 
 # Typing pauses shorter than this are one edit: the query runs once, after the last key.
 DEBOUNCE = 0.025
@@ -139,6 +141,10 @@ class DesktopScreen(Screen[None]):
         Binding(
             "L", "churn", _("Churn"), id="desktop.churn",
             tooltip=_("Lapsed customers per brand, model, vehicle age, advisor, outcome"),
+        ),
+        Binding(
+            "A", "retention", _("Advisors"), id="desktop.retention",
+            tooltip=_("Retention per advisor and the average invoice"),
         ),
         Binding(
             "R", "reasons", _("Reasons"), id="desktop.reasons",
@@ -362,6 +368,11 @@ class DesktopScreen(Screen[None]):
         from .churn_stats import ChurnScreen
 
         self.app.push_screen(ChurnScreen(self.db_path))
+
+    def action_retention(self) -> None:
+        from .retention import RetentionScreen
+
+        self.app.push_screen(RetentionScreen(self.db_path))
 
     def action_reasons(self) -> None:
         from .reasons import ReasonsScreen
