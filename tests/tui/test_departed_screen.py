@@ -126,3 +126,17 @@ async def test_retention_per_advisor_and_who_was_served(app: RetentionApp, desk_
             line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
         ]
         assert len(lines) == 2  # C001 and C002 were served in the base period
+
+
+async def test_departed_report_for_one_brand(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("enter", *"volkswagen", "enter", "enter")  # advisor, brand, model
+        await settle(pilot)
+        assert rows(pilot) == [("Moved away", "1"), ("Too expensive", "1")]
+        info = str(app.screen.query_one("#departed-info", Static).content)
+        assert "only brand volkswagen" in info

@@ -10,9 +10,10 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, Static
 
 from ... import churn, clock
 from ...churn import DepartedRow
@@ -21,6 +22,7 @@ from ...db import connect
 from ...i18n import _
 from ...months import Month
 from ..errors import ReportsWorkerErrors
+from .card_forms import FORM_CSS
 from .desktop import DESKTOP_ONLY, DesktopScreen
 
 GROUPINGS = ("reason", "advisor", "brand", "model", "month", "quarter")
@@ -51,6 +53,8 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
                 tooltip=_("Per reason, advisor, brand, model, month or quarter")),
         Binding("p", "period", _("Period"), id="departed.period",
                 tooltip=_("The last 12 months, 24 months, or every departure")),
+        Binding("f", "filter", _("Filter"), id="departed.filter",
+                tooltip=_("Only one advisor's customers, or one brand or model")),
         Binding("escape,q", "back", _("Back"), id="departed.back", tooltip=_("Back")),
     ]  # fmt: skip
 
@@ -65,6 +69,7 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
         self.by = GROUPINGS[0]
         self.period = PERIODS[0]
         self.rows: list[DepartedRow] = []
+        self.segment: dict[str, str] = {"advisor": "", "brand": "", "model": ""}
 
     @property
     def title_text(self) -> str:
@@ -91,15 +96,18 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
 
     def reload(self) -> None:
         first, last = self.span
-        self._read(self.by, first, last)
+        self._read(self.by, first, last, dict(self.segment))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="departed", name="departed")
-    def _read(self, by: str, first: Month | None, last: Month | None) -> None:
+    def _read(
+        self, by: str, first: Month | None, last: Month | None, segment: dict[str, str]
+    ) -> None:
+        only = {key: value or None for key, value in segment.items()}
         conn = connect(self.db_path, readonly=True)
         try:
             data = DepartedData(
-                churn.departed_report(conn, first, last, by),
-                churn.departed_report(conn, first, last, "month"),
+                churn.departed_report(conn, first, last, by, **only),
+                churn.departed_report(conn, first, last, "month", **only),
             )
         finally:
             conn.close()
@@ -125,6 +133,9 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
         total = sum(r.departures for r in self.rows)
         first, last = self.span
         period = _("every departure") if first is None else f"{first} – {last}"
+        only = ", ".join(f"{_(k)} {v}" for k, v in self.segment.items() if v)
+        if only:
+            period += " · " + _("only {segment}").format(segment=only)
         info = _(
             "{total} departures · {period} · grouped by {by} · the trend below is per month"
         ).format(total=f"{total:,}", period=period, by=_(self.by))
@@ -133,6 +144,14 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
     def action_group(self) -> None:
         self.by = GROUPINGS[(GROUPINGS.index(self.by) + 1) % len(GROUPINGS)]
         self.reload()
+
+    def action_filter(self) -> None:
+        def chosen(segment: dict[str, str] | None) -> None:
+            if segment is not None:
+                self.segment = segment
+                self.reload()
+
+        self.app.push_screen(SegmentForm(self.segment), chosen)
 
     def action_period(self) -> None:
         self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
@@ -159,6 +178,41 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+class SegmentForm(ModalScreen[dict[str, str] | None]):
+    """Advisor, brand and model to limit the departed report to (empty: all)."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="SegmentForm")
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="segment.cancel")]
+
+    def __init__(self, segment: dict[str, str]) -> None:
+        super().__init__()
+        self.segment = segment
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(_("Only departures of …"), classes="form-title", markup=False)
+            for key, label in (("advisor", _("Advisor")), ("brand", _("Brand")),
+                               ("model", _("Model"))):  # fmt: skip
+                yield Input(self.segment.get(key, ""), placeholder=label, id=f"segment-{key}")
+            yield Label(_("Enter on the last box applies, escape cancels; empty means all."),
+                        classes="form-hint", markup=False)  # fmt: skip
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        if event.input.id != "segment-model":
+            self.focus_next()
+            return
+        self.dismiss(
+            {
+                key: self.query_one(f"#segment-{key}", Input).value.strip()
+                for key in ("advisor", "brand", "model")
+            }
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class DepartedCustomers(DesktopScreen):
