@@ -351,6 +351,14 @@ def served_scope(advisor: str, window: int) -> tuple[str, list[object]]:
     )
 
 
+def invoiced_scope(year: str) -> tuple[str, list[object]]:
+    """SQL (on ``customers c``) for the customers invoiced in a year."""
+    return (
+        "c.id IN (SELECT customer_id FROM visits WHERE date >= ? AND date <= ?)",
+        [f"{year}-01-01", f"{year}-12-31"],
+    )
+
+
 INVOICE_PERIODS = {
     "month": "substr(x.date, 1, 7)",
     "quarter": "substr(x.date, 1, 4) || '-Q' || ((CAST(substr(x.date, 6, 2) AS INTEGER) + 2) / 3)",

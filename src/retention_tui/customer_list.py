@@ -753,6 +753,10 @@ def scope_condition(scope: tuple) -> tuple[str, list[Any]]:
             Month.from_index(first) if first is not None else None,
             Month.from_index(last) if last is not None else None,
         )
+    if scope[0] == "invoiced":
+        from . import churn
+
+        return churn.invoiced_scope(scope[1])
     if scope[0] == "served":
         from . import churn
 

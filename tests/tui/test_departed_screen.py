@@ -126,6 +126,14 @@ async def test_retention_per_advisor_and_who_was_served(app: RetentionApp, desk_
             line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
         ]
         assert len(lines) == 2  # C001 and C002 were served in the base period
+        await pilot.press("q", "tab")  # to the invoices
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DepartedCustomers)
+        lines = [
+            line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
+        ]
+        assert len(lines) == 3  # invoiced in 2026: C001, C003, C006
 
 
 async def test_departed_report_for_one_brand(app: RetentionApp) -> None:

@@ -143,3 +143,33 @@ def test_churn_statistics(snap_compare, desk: Path) -> None:
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=churn)
+
+
+def test_departure_form(snap_compare, desk: Path) -> None:
+    import datetime as dt
+
+    from retention_tui import churn
+    from retention_tui.db import open_database
+
+    conn = open_database(desk)
+    for cid, reason in [(1, "Too expensive"), (3, "Moved away")]:
+        churn.record_departure(conn, cid, dt.date(2026, 11, cid), reason)
+    conn.close()
+
+    async def form(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await _settle(pilot)
+        await pilot.press("d", *"too expnsive")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=form)
+
+
+def test_retention(snap_compare, desk: Path) -> None:
+    async def retention(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("A")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=retention)

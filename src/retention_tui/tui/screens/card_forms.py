@@ -25,10 +25,10 @@ FORM_CSS = """
 }}
 {name} .form-title {{ text-style: bold; margin-bottom: 1; }}
 {name} .form-error {{ color: $error; height: auto; }}
-{name} .form-hint {{ color: $text-muted; }}
+{name} .form-hint {{ color: $text-muted; width: 100%; }}
 {name} OptionList {{ height: auto; max-height: 10; border: none; margin-bottom: 1; }}
 {name} Input {{ border: none; height: 1; padding: 0 1; margin-bottom: 1; background: $boost; }}
-{name} Input:focus {{ background: $accent 25%; }}
+{name} Input:focus {{ border: none; background: $accent 25%; }}
 """
 
 

@@ -69,7 +69,7 @@ class DesktopScreen(Screen[None]):
     DEFAULT_CSS = """
     DesktopScreen #desktop-top { height: auto; }
     DesktopScreen Input { border: none; height: 1; padding: 0 1; background: $boost; }
-    DesktopScreen Input:focus { background: $accent 25%; }
+    DesktopScreen Input:focus { border: none; background: $accent 25%; }
     DesktopScreen #chips { height: auto; padding: 0 1; }
     DesktopScreen #chips.-empty { display: none; }
     DesktopScreen .chip {

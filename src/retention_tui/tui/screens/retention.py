@@ -118,5 +118,13 @@ class RetentionScreen(ReportsWorkerErrors, Screen[None]):
         event.stop()
         self.action_customers()
 
+    @on(DataTable.RowSelected, "#invoice-table")
+    def _year_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        year = str(event.data_table.get_row_at(event.cursor_row)[0])
+        query = CustomerQuery(scope=("invoiced", year))
+        title = _("Invoiced in {year}").format(year=year)
+        self.app.push_screen(DepartedCustomers(self.db_path, query, title))
+
     def action_back(self) -> None:
         self.app.pop_screen()
