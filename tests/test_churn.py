@@ -244,6 +244,7 @@ def test_churn_statistics_against_hand_counts(desk: sqlite3.Connection) -> None:
         "confirmed lost": (1, 1, 100.0),
         "not reachable": (1, 1, 100.0),
         "not contacted": (1, 1, 100.0),
+        "returned": (1, 0, 0.0),  # C001: a year away, back in 2026-11
     }
     # Lapsed six months after the last visit: C005 2024-07, C002 2025-12, C003 2026-10.
     assert list(table("month")) == ["2024-07", "2025-12", "2026-10"]

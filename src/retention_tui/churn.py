@@ -222,7 +222,8 @@ def churn_statistics(
 
     Segments: the main vehicle's brand, series, model or age band (0-3, 4-7, 8+ years), the
     customer's advisor, the month they lapsed in (last visit + S months) and the outcome of
-    contact since their last visit (not contacted, reached, not reachable, confirmed lost).
+    contact since their last visit (not contacted, reached, not reachable, confirmed lost;
+    and "returned": customers who were away S months or more once and came back).
     """
     from . import settings
 
@@ -242,6 +243,15 @@ def churn_statistics(
     out = [ChurnRow(str(g), int(n), int(m or 0), float(v or 0)) for g, n, m, v in rows]
     if by in ("month", "outcome"):
         out = [r for r in out if r.group]  # only the lapsed have a churn month or outcome
+    if by == "outcome":
+        # Lapsed once and came back: away S months or more before a visit, not lapsed now.
+        (returned,) = conn.execute(
+            f"SELECT count(*) FROM {base} WHERE NOT lapsed AND EXISTS (SELECT 1 FROM"
+            " customer_months m WHERE m.customer_id = c.id AND m.prev_gap >= ?)",
+            (cut, months),
+        ).fetchone()
+        if returned:
+            out.append(ChurnRow("returned", int(returned), 0, 0.0))
     if by == "month":
         return sorted(out, key=lambda r: r.group)
     return sorted(out, key=lambda r: (-r.lapsed, r.group))

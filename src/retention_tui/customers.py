@@ -122,14 +122,16 @@ def customer_id_by_number(conn: sqlite3.Connection, customer_no: str) -> int | N
     return int(row[0]) if row else None
 
 
-def may_set_traffic_light(conn: sqlite3.Connection, operator: str | None = None) -> bool:
-    """Whether ``operator`` (default: the current one) may set traffic lights by hand.
-
-    The setting ``managers`` lists the login names of the workshop's managers; while it is
-    empty, as in a small workshop, everyone may.
-    """
+def is_manager(conn: sqlite3.Connection, operator: str | None = None) -> bool:
+    """Whether ``operator`` (default: the current one) is one of the workshop's managers
+    (the setting ``managers``; while it is empty, as in a small workshop, everyone is)."""
     managers = settings.get(conn, "managers") or []
     return not managers or (operator or audit.current_operator()) in managers
+
+
+def may_set_traffic_light(conn: sqlite3.Connection, operator: str | None = None) -> bool:
+    """Whether ``operator`` (default: the current one) may set traffic lights by hand."""
+    return is_manager(conn, operator)
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,17 @@ async def test_rename_and_retire(app: RetentionApp, desk_db: Path) -> None:
     actions = {a for (a,) in conn.execute("SELECT action FROM audit")}
     assert {"rename reason", "retire reason"} <= actions
     conn.close()
+
+
+async def test_only_managers_change_reasons(app: RetentionApp, desk_db: Path) -> None:
+    from retention_tui import settings
+
+    conn = open_database(desk_db)
+    settings.put(conn, "managers", ["boss"])
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_reasons(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert "too expensiv" in labels(pilot)
+        assert any("Only a manager" in n.message for n in app._notifications)

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from ... import reasons
+from ... import customers, reasons
 from ...cells import printable
 from ...db import connect
 from ...i18n import _
@@ -69,9 +69,11 @@ class ReasonsScreen(ReportsWorkerErrors, Screen[None]):
     ]  # fmt: skip
 
     class Loaded(Message):
-        def __init__(self, uses: list[ReasonUse], groups: list[list[ReasonUse]]) -> None:
+        def __init__(
+            self, uses: list[ReasonUse], groups: list[list[ReasonUse]], manager: bool
+        ) -> None:
             super().__init__()
-            self.uses, self.groups = uses, groups
+            self.uses, self.groups, self.manager = uses, groups, manager
 
     class Saved(Message):
         def __init__(self, text: str) -> None:
@@ -85,6 +87,7 @@ class ReasonsScreen(ReportsWorkerErrors, Screen[None]):
         self.uses: list[ReasonUse] = []
         self.groups: list[list[ReasonUse]] = []
         self.left_out: set[int] = set()
+        self.manager = False
         self._rows: list[tuple[int | None, ReasonUse]] = []
         """Per table row: (group number or None, reason)."""
 
@@ -109,13 +112,15 @@ class ReasonsScreen(ReportsWorkerErrors, Screen[None]):
         try:
             uses = reasons.reason_uses(conn)
             groups = reasons.clusters(conn)
+            manager = customers.is_manager(conn)
         finally:
             conn.close()
-        self.post_message(self.Loaded(uses, groups))
+        self.post_message(self.Loaded(uses, groups, manager))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
         self.uses, self.groups = message.uses, message.groups
+        self.manager = message.manager
         self.left_out &= {u.reason_id for group in self.groups for u in group}
         self._fill()
 
@@ -217,8 +222,18 @@ class ReasonsScreen(ReportsWorkerErrors, Screen[None]):
             ),
         )
 
-    @work(thread=True, exit_on_error=False, group="reasons-write", name="reasons-write")
     def _write(self, change: Callable[[Any], object], done: str) -> None:
+        if not self.manager:
+            self.notify(
+                _("Only a manager changes the reasons (settings: managers)."),
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._save(change, done)
+
+    @work(thread=True, exit_on_error=False, group="reasons-write", name="reasons-write")
+    def _save(self, change: Callable[[Any], object], done: str) -> None:
         conn = connect(self.db_path)
         try:
             change(conn)
