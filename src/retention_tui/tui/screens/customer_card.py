@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from ...customers import CustomerCard
 from ...db import connect
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
+from ..saving import SavesChanges
 
 TONE_STYLES = {"green": "bold green", "yellow": "bold yellow", "red": "bold red", "on": "bold cyan"}
 
@@ -34,7 +34,7 @@ def _text(value: Any) -> Text:
     return Text(printable(str(value)))
 
 
-class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
+class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     """One customer; keys set the NPS, the traffic light and log a call."""
 
     BINDING_GROUP_TITLE = _("Customer card")
@@ -74,11 +74,6 @@ class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
             super().__init__()
             self.card = card
             self.may_set_light = may_set_light
-
-    class Saved(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self, db_path: Path, customer_id: int) -> None:
         super().__init__()
@@ -293,21 +288,7 @@ class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
 
     # -- changes: each saved at once, in a worker ---------------------------------------------
 
-    def _save(self, change: Callable[[Any], None], done: str) -> None:
-        self._write(change, done)
-
-    @work(thread=True, exit_on_error=False, group="card-write", name="card-write")
-    def _write(self, change: Callable[[Any], None], done: str) -> None:
-        conn = connect(self.db_path)
-        try:
-            change(conn)
-        finally:
-            conn.close()
-        self.post_message(self.Saved(done))
-
-    @on(Saved)
-    def _saved(self, message: Saved) -> None:
-        self.notify(message.text, markup=False)
+    def after_save(self) -> None:
         self.reload()
 
     def action_nps(self) -> None:
@@ -315,7 +296,7 @@ class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
 
         def chosen(score: int | None) -> None:
             if score is not None:
-                self._save(
+                self.save_change(
                     lambda conn: customers.set_nps(conn, self.customer_id, score),
                     _("NPS {score} saved.").format(score=score),
                 )
@@ -336,7 +317,7 @@ class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
         def chosen(result: tuple[str, str] | None) -> None:
             if result is not None:
                 light, reason = result
-                self._save(
+                self.save_change(
                     lambda conn: customers.set_traffic_light(conn, self.customer_id, light, reason),
                     _("Traffic light set to {light}.").format(light=_(light)),
                 )
@@ -350,7 +331,7 @@ class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
         def chosen(result: tuple[str, str, Any] | None) -> None:
             if result is not None:
                 outcome, note, callback = result
-                self._save(
+                self.save_change(
                     lambda conn: calls.log_call(conn, self.customer_id, outcome, note, callback),
                     _("Call logged: {outcome}.").format(outcome=_(outcome)),
                 )
@@ -363,7 +344,7 @@ class CustomerCardScreen(ReportsWorkerErrors, Screen[None]):
         def chosen(result: tuple[Any, str, str, str] | None) -> None:
             if result is not None:
                 day, reason, note, status = result
-                self._save(
+                self.save_change(
                     lambda conn: churn.record_departure(
                         conn, self.customer_id, day, reason, note, status
                     ),

@@ -10,16 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
 from textual.binding import Binding
-from textual.message import Message
 
 from ... import calls, churn
 from ...customer_list import DRILLDOWN_COLUMNS, CustomerQuery
-from ...db import connect
 from ...i18n import _
 from ...months import Month
 from ..errors import ReportsWorkerErrors
+from ..saving import SavesChanges
 from .desktop import DESKTOP_ONLY, DesktopScreen
 
 KIND_TITLES = {
@@ -29,7 +27,7 @@ KIND_TITLES = {
 }
 
 
-class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
+class DrilldownScreen(SavesChanges, ReportsWorkerErrors, DesktopScreen):
     """A month's new and/or lapsed customers (window N)."""
 
     BINDING_GROUP_TITLE = _("Drilldown")
@@ -48,11 +46,6 @@ class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
         Binding("q", "back", _("Back"), id="drilldown.back",
                 tooltip=_("Back to the loyalty table")),
     ]  # fmt: skip
-
-    class Saved(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self, db_path: Path, month: Month, window: int, kind: str = "both") -> None:
         self.month = month
@@ -108,7 +101,7 @@ class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
         def chosen(result: tuple[str, str, Any] | None) -> None:
             if result is not None:
                 outcome, note, callback = result
-                self._save(
+                self.save_change(
                     lambda conn: calls.log_call(conn, customer_id, outcome, note, callback),
                     _("Call logged: {outcome}.").format(outcome=_(outcome)),
                 )
@@ -126,7 +119,7 @@ class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
         def chosen(result: tuple[Any, str, str, str] | None) -> None:
             if result is not None:
                 day, reason, note, status = result
-                self._save(
+                self.save_change(
                     lambda conn: churn.record_departure(
                         conn, customer_id, day, reason, note, status
                     ),
@@ -135,16 +128,5 @@ class DrilldownScreen(ReportsWorkerErrors, DesktopScreen):
 
         self.app.push_screen(DepartureForm(self.db_path, name), chosen)
 
-    @work(thread=True, exit_on_error=False, group="drilldown-write", name="drilldown-write")
-    def _save(self, change: Any, done: str) -> None:
-        conn = connect(self.db_path)
-        try:
-            change(conn)
-        finally:
-            conn.close()
-        self.post_message(self.Saved(done))
-
-    @on(Saved)
-    def _saved(self, message: Saved) -> None:
-        self.notify(message.text, markup=False)
+    def after_save(self) -> None:
         self.table.reload()

@@ -21,6 +21,7 @@ from ...db import connect
 from ...i18n import _
 from ...reasons import ReasonUse
 from ..errors import ReportsWorkerErrors
+from ..saving import SavesChanges
 from .card_forms import FORM_CSS
 
 
@@ -46,7 +47,7 @@ class RenameForm(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ReasonsScreen(ReportsWorkerErrors, Screen[None]):
+class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     """Every reason with its uses; c shows the likely duplicates, grouped."""
 
     BINDING_GROUP_TITLE = _("Reasons")
@@ -74,11 +75,6 @@ class ReasonsScreen(ReportsWorkerErrors, Screen[None]):
         ) -> None:
             super().__init__()
             self.uses, self.groups, self.manager = uses, groups, manager
-
-    class Saved(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self, db_path: Path) -> None:
         super().__init__()
@@ -230,20 +226,9 @@ class ReasonsScreen(ReportsWorkerErrors, Screen[None]):
                 markup=False,
             )
             return
-        self._save(change, done)
+        self.save_change(change, done)
 
-    @work(thread=True, exit_on_error=False, group="reasons-write", name="reasons-write")
-    def _save(self, change: Callable[[Any], object], done: str) -> None:
-        conn = connect(self.db_path)
-        try:
-            change(conn)
-        finally:
-            conn.close()
-        self.post_message(self.Saved(done))
-
-    @on(Saved)
-    def _saved(self, message: Saved) -> None:
-        self.notify(message.text, markup=False)
+    def after_save(self) -> None:
         self._load()
 
     def action_back(self) -> None:

@@ -1,0 +1,53 @@
+"""Saving a change from a screen: the write runs in a thread worker, then the screen says
+so and reads its data again. Errors reach the advisor through ``ReportsWorkerErrors``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from textual.message import Message
+
+from ..db import connect
+
+
+class ChangeSaved(Message):
+    """A change was written; ``text`` tells the advisor what."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class SavesChanges:
+    """Mixin for screens with a ``db_path``: ``save_change`` writes off the UI thread, then
+    notifies and calls ``after_save`` (read the data again)."""
+
+    db_path: Path
+
+    def save_change(self, change: Callable[[sqlite3.Connection], object], done: str) -> None:
+        self.run_worker(  # type: ignore[attr-defined]
+            partial(self._write_change, change, done),
+            thread=True,
+            group="save-change",
+            exit_on_error=False,
+            name="save-change",
+        )
+
+    def _write_change(self, change: Callable[[sqlite3.Connection], object], done: str) -> None:
+        conn = connect(self.db_path)
+        try:
+            change(conn)
+        finally:
+            conn.close()
+        self.post_message(ChangeSaved(done))  # type: ignore[attr-defined]
+
+    def on_change_saved(self, message: ChangeSaved) -> None:
+        message.stop()
+        self.notify(message.text, markup=False)  # type: ignore[attr-defined]
+        self.after_save()
+
+    def after_save(self) -> None:
+        """Read the screen's data again."""
