@@ -589,8 +589,10 @@ def _after_visits(
             nps.append((cid, score, OPERATOR, f"{on} 10:00:00", on))
         if days_away > 400 and rng.random() < 0.3:
             reason_id = rng.choices(reason_ids, REASON_WEIGHTS)[0]
-            departed = dt.date.fromisoformat(last) + dt.timedelta(days=rng.randrange(380, 700))
-            departed = min(departed, today)
+            # Learned a year or two after the last visit, never after today.
+            earliest = dt.date.fromisoformat(last) + dt.timedelta(days=380)
+            latest = min(earliest + dt.timedelta(days=320), today)
+            departed = earliest + dt.timedelta(days=rng.randrange((latest - earliest).days + 1))
             departures.append(
                 (
                     cid,
