@@ -236,7 +236,11 @@ def customer_details(
                    (SELECT max(departed_on) FROM departures d WHERE d.customer_id = c.id),
                    (SELECT max(called_at) FROM calls k WHERE k.customer_id = c.id
                       AND k.called_at >= ?),
-                   c.recorded_status
+                   c.recorded_status,
+                   (SELECT coalesce(sum(visits), 0) FROM customer_months cm
+                    WHERE cm.customer_id = c.id AND cm.month BETWEEN ? AND ?) AS visits_new,
+                   (SELECT coalesce(sum(visits), 0) FROM customer_months cm
+                    WHERE cm.customer_id = c.id AND cm.month BETWEEN ? AND ?) AS visits_lapsed
             FROM customers c WHERE c.id IN ({marks})
             """,
             (
@@ -247,16 +251,17 @@ def customer_details(
                 window,
                 lapse_month,
                 Month.from_index(lapse_month + 1).first_day.isoformat(),
+                # Visits in the window ending with the month (new) or the lapse month.
+                month.index - window + 1,
+                month.index,
+                lapse_month - window + 1,
+                lapse_month,
                 *chunk,
             ),
         ).fetchall()
-        for cid, number, name, phone, email, last, kind, next_gap, departed, called, status in rows:
-            window_end = month.index if kind == "new" else lapse_month
-            (visits,) = conn.execute(
-                "SELECT coalesce(sum(visits), 0) FROM customer_months"
-                " WHERE customer_id = ? AND month BETWEEN ? AND ?",
-                (cid, window_end - window + 1, window_end),
-            ).fetchone()
+        for (cid, number, name, phone, email, last, kind, next_gap, departed, called, status,
+             visits_new, visits_lapsed) in rows:  # fmt: skip
+            visits = visits_new if kind == "new" else visits_lapsed
             contact = ""
             if kind == "lapsed":
                 if next_gap is not None:

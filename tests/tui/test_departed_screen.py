@@ -12,7 +12,8 @@ from textual.widgets import DataTable, Static
 from retention_tui import churn
 from retention_tui.db import open_database
 from retention_tui.tui.app import RetentionApp
-from retention_tui.tui.screens.departed import DepartedCustomers, DepartedScreen
+from retention_tui.tui.screens.departed import DepartedScreen
+from retention_tui.tui.screens.desktop import ScopedListScreen
 from retention_tui.tui.widgets.customer_table import CustomerTable
 
 SIZE = (120, 36)
@@ -63,7 +64,7 @@ async def test_report_groups_periods_and_lists_customers(app: RetentionApp) -> N
         assert rows(pilot)[0] == ("Anke", "2")
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, DepartedCustomers)
+        assert isinstance(app.screen, ScopedListScreen)
         lines = app.screen.query_one(CustomerTable).visible_text()[1:]
         assert [line for line in lines if "C00" in line and "Anke" in line]
         assert sum(1 for line in lines if line.strip()) == 2
@@ -95,7 +96,7 @@ async def test_churn_statistics_and_their_customers(app: RetentionApp) -> None:
         rows_now = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
         await pilot.press(*["down"] * rows_now.index("Anke"), "enter")
         await settle(pilot)
-        assert isinstance(app.screen, DepartedCustomers)
+        assert isinstance(app.screen, ScopedListScreen)
         lines = [
             line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
         ]
@@ -121,7 +122,7 @@ async def test_retention_per_advisor_and_who_was_served(app: RetentionApp, desk_
         assert [str(c).strip() for c in invoices.get_row_at(0)] == ["2026", "5", "100.00"]
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, DepartedCustomers)
+        assert isinstance(app.screen, ScopedListScreen)
         lines = [
             line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
         ]
@@ -129,7 +130,7 @@ async def test_retention_per_advisor_and_who_was_served(app: RetentionApp, desk_
         await pilot.press("q", "tab")  # to the invoices
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, DepartedCustomers)
+        assert isinstance(app.screen, ScopedListScreen)
         lines = [
             line for line in app.screen.query_one(CustomerTable).visible_text()[1:] if line.strip()
         ]

@@ -19,7 +19,7 @@ from ...customer_list import CustomerQuery
 from ...db import connect
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
-from .departed import DepartedCustomers
+from .desktop import ScopedListScreen
 
 
 class ChurnScreen(ReportsWorkerErrors, Screen[None]):
@@ -112,7 +112,7 @@ class ChurnScreen(ReportsWorkerErrors, Screen[None]):
         row = self.rows[self.query_one(DataTable).cursor_row]
         query = CustomerQuery(scope=("churn", self.by, row.group, self.months))
         title = _("Lapsed: {group} ({by})").format(group=row.group or _("(none)"), by=_(self.by))
-        self.app.push_screen(DepartedCustomers(self.db_path, query, title))
+        self.app.push_screen(ScopedListScreen(self.db_path, query, title))
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:

@@ -23,7 +23,7 @@ from ...i18n import _
 from ...months import Month
 from ..errors import ReportsWorkerErrors
 from .card_forms import FORM_CSS
-from .desktop import DESKTOP_ONLY, DesktopScreen
+from .desktop import ScopedListScreen
 
 GROUPINGS = ("reason", "advisor", "brand", "model", "month", "quarter")
 # Periods: months back from this month (0: every departure).
@@ -169,7 +169,8 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
             first.index if first else None,
             last.index if last else None,
         )
-        self.app.push_screen(DepartedCustomers(self.db_path, CustomerQuery(scope=scope)))
+        title = _("Departed: {group} ({by})").format(group=row.group, by=_(self.by))
+        self.app.push_screen(ScopedListScreen(self.db_path, CustomerQuery(scope=scope), title))
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:
@@ -213,26 +214,3 @@ class SegmentForm(ModalScreen[dict[str, str] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class DepartedCustomers(DesktopScreen):
-    """The desktop's list limited to the customers behind a report row."""
-
-    BINDINGS = [Binding("q", "back", _("Back"), id="departed_list.back", tooltip=_("Back"))]
-
-    def __init__(self, db_path: Path, query: CustomerQuery, title: str = "") -> None:
-        super().__init__(db_path, query)
-        self.list_title = title
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        scope = self.customer_query.scope or ("", "", "")
-        self.sub_title = self.list_title or _("Departed: {group} ({by})").format(
-            group=scope[2], by=_(scope[1])
-        )
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in DESKTOP_ONLY
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

@@ -420,3 +420,24 @@ def _example(kind: str) -> str:
         "flag": "on   off",
         "status": "lapsed   =active   !lost",
     }[kind]
+
+
+class ScopedListScreen(DesktopScreen):
+    """The desktop's list limited to the customers behind a report row (departed, churn,
+    retention), with the desktop's search, filters, sort, card and export."""
+
+    BINDINGS = [Binding("q", "back", _("Back"), id="scoped_list.back", tooltip=_("Back"))]
+
+    def __init__(self, db_path: Path, query: CustomerQuery, title: str) -> None:
+        super().__init__(db_path, query)
+        self.list_title = title
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.sub_title = self.list_title
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in DESKTOP_ONLY
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -18,7 +18,7 @@ from ...customer_list import CustomerQuery
 from ...db import connect
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
-from .departed import DepartedCustomers
+from .desktop import ScopedListScreen
 
 
 class RetentionScreen(ReportsWorkerErrors, Screen[None]):
@@ -111,7 +111,7 @@ class RetentionScreen(ReportsWorkerErrors, Screen[None]):
         row = self.rows[self.query_one("#retention-table", DataTable).cursor_row]
         query = CustomerQuery(scope=("served", row.advisor, self.window))
         title = _("Served by {advisor}").format(advisor=row.advisor)
-        self.app.push_screen(DepartedCustomers(self.db_path, query, title))
+        self.app.push_screen(ScopedListScreen(self.db_path, query, title))
 
     @on(DataTable.RowSelected, "#retention-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:
@@ -124,7 +124,7 @@ class RetentionScreen(ReportsWorkerErrors, Screen[None]):
         year = str(event.data_table.get_row_at(event.cursor_row)[0])
         query = CustomerQuery(scope=("invoiced", year))
         title = _("Invoiced in {year}").format(year=year)
-        self.app.push_screen(DepartedCustomers(self.db_path, query, title))
+        self.app.push_screen(ScopedListScreen(self.db_path, query, title))
 
     def action_back(self) -> None:
         self.app.pop_screen()
