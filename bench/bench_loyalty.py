@@ -16,15 +16,15 @@ import datetime as dt
 import random
 import shutil
 import statistics
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from retention_tui import clock, customer_list, customer_months, loyalty
+from retention_tui import clock, customer_list, customer_months, importer, loyalty
 from retention_tui.db import connect, open_database, write
 from retention_tui.db.connection import bulk_load
 from retention_tui.facts import refresh_customer_facts
-from retention_tui.importer import import_file
 from retention_tui.months import Month
 
 TODAY = dt.date(2026, 11, 23)
@@ -165,15 +165,17 @@ def import_overhead(folder: Path, base: Path) -> None:
     for label, keep in (("with", True), ("without", False)):
         copy = folder / f"import-{label}.db"
         shutil.copy(base, copy)
-        original = customer_months.refresh
+        original = customer_months.refresh, importer.PLAN_MONTHS_FROM
         if not keep:
+            # Neither worked out beside the import nor recomputed after it.
             customer_months.refresh = lambda conn, table: None  # type: ignore[assignment]
+            importer.PLAN_MONTHS_FROM = sys.maxsize
         try:
             conn = open_database(copy)
-            result = import_file(conn, "visits", csv_path)
+            result = importer.import_file(conn, "visits", csv_path)
             conn.close()
         finally:
-            customer_months.refresh = original  # type: ignore[assignment]
+            customer_months.refresh, importer.PLAN_MONTHS_FROM = original  # type: ignore[assignment]
         results[label] = result.seconds
         copy.unlink()
         for suffix in ("-wal", "-shm"):

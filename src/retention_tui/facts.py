@@ -8,10 +8,13 @@ screen, so every write that adds, moves or removes visits or vehicles calls
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
+from concurrent.futures import Future
 
 from . import customer_months, search_index
+from .errors import RetentionError
 
 _AFFECTED = "temp._facts_affected"
 
@@ -93,13 +96,15 @@ def refresh_customer_facts(
     *,
     vehicles_changed: bool = True,
     visits_changed: bool = True,
+    months_plan: Future[customer_months.Plan] | None = None,
 ) -> int:
     """Recompute the derived facts of ``customer_ids`` (all customers when ``None``).
 
     Call inside the write transaction that changed the visits or vehicles. The search index
     is refreshed for all of them when their vehicles may have changed, else only for those
     whose main vehicle changed; their customer-months (the loyalty figures) when their
-    visits may have changed. Returns how many customers were refreshed.
+    visits may have changed, from ``months_plan`` when an import worked them out beside it
+    (:func:`customer_months.start_plan`). Returns how many customers were refreshed.
     """
     conn.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {_AFFECTED.split('.')[1]} (id INTEGER PRIMARY KEY)"
@@ -108,8 +113,10 @@ def refresh_customer_facts(
     if customer_ids is None:
         conn.execute(f"INSERT INTO {_AFFECTED} (id) SELECT id FROM customers")
     else:
-        conn.executemany(
-            f"INSERT OR IGNORE INTO {_AFFECTED} (id) VALUES (?)", ((i,) for i in customer_ids)
+        # One statement, not one per id: a planning helper thread may be running meanwhile.
+        conn.execute(
+            f"INSERT OR IGNORE INTO {_AFFECTED} (id) SELECT value FROM json_each(?)",
+            (json.dumps(list(customer_ids)),),
         )
     count = conn.execute(f"SELECT count(*) FROM {_AFFECTED}").fetchone()[0]
     if count:
@@ -117,6 +124,8 @@ def refresh_customer_facts(
         conn.execute(_RESET_WITHOUT_VISITS)
         for statement in _MAIN_VEHICLE:
             conn.execute(statement)
+        # Row-by-row work (the search text is folded in Python) only once the plan is done.
+        plan = _planned(months_plan)
         # The main vehicle is searchable on the desktop.
         if customer_ids is None:
             search_index.refresh(conn)
@@ -125,9 +134,23 @@ def refresh_customer_facts(
         else:
             search_index.refresh_listed(conn, "temp._facts_new_main")
         conn.execute("DELETE FROM temp._facts_new_main")
-        if customer_ids is None:
+        if plan is not None:
+            customer_months.apply_plan(conn, plan)
+        elif customer_ids is None:
             customer_months.rebuild(conn)
         elif visits_changed:
             customer_months.refresh(conn, _AFFECTED)
+    elif months_plan is not None:
+        months_plan.cancel()
     conn.execute(f"DELETE FROM {_AFFECTED}")
     return int(count)
+
+
+def _planned(months_plan: Future[customer_months.Plan] | None) -> customer_months.Plan | None:
+    """The helper's plan; ``None`` (recompute here instead) if it could not read the file."""
+    if months_plan is None:
+        return None
+    try:
+        return months_plan.result()
+    except (sqlite3.Error, RetentionError):
+        return None

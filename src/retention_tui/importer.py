@@ -20,12 +20,13 @@ import sqlite3
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, churn, clock, reasons, search_index
+from . import audit, churn, clock, customer_months, reasons, search_index
 from .db import write
 from .db.connection import bulk_load
 from .errors import RetentionError
@@ -64,6 +65,9 @@ LIGHTS = {
     "红": "red",
     "红灯": "red",
 }
+
+# Imports adding at least this many visits work out the customer-months in a helper thread.
+PLAN_MONTHS_FROM = 5_000
 
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|"}
 
@@ -655,11 +659,20 @@ def _import_file(
         result.seconds = time.perf_counter() - started
         return result
     writing = progress(1, _("Writing ")) if progress else None
+    # A big visits import works out the customer-months beside it, into a scratch file.
+    scratch = (
+        customer_months.scratch_file(conn)
+        if isinstance(importer, _Visits) and len(staged) >= PLAN_MONTHS_FROM
+        else None
+    )
     try:
-        with write(conn):
+        with write(conn, attach=(customer_months.SCRATCH, str(scratch)) if scratch else None):
+            months_plan = None
             with bulk_load(conn, importer.table, len(staged)):
                 result.inserted, result.updated, result.unchanged = importer.apply(staged)
                 result.notes = list(getattr(importer, "notes", []))
+                if isinstance(importer, _Visits):
+                    months_plan = importer.plan_months(scratch)
             # After the indexes are back: the facts are computed through them.
             if importer.affected_customers:
                 refresh_customer_facts(
@@ -667,6 +680,7 @@ def _import_file(
                     importer.affected_customers,
                     vehicles_changed=kind != "visits",
                     visits_changed=kind == "visits",
+                    months_plan=months_plan,
                 )
             result.written = True
             audit.record(
@@ -701,6 +715,8 @@ def _import_file(
     finally:
         if writing:
             writing.close()
+        if scratch:
+            scratch.unlink(missing_ok=True)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -992,9 +1008,21 @@ class _Visits(_KindImporter):
         self._vehicles: dict[tuple[int, str], int] | None = None
         self._plates: dict[str, int] = {}
         self._resolved: dict[tuple[int, str], int | None] = {}
+        # The rows (as staged) of every visit added, when nothing else changed
+        self.new_visits: list[tuple[Any, ...]] | None = None
 
     def describe_key(self, key: Any) -> str:
         return _("invoice_no '{value}'").format(value=key)
+
+    def plan_months(self, scratch: Path | None) -> Future[customer_months.Plan] | None:
+        """For a big import that only adds visits: start working out the customer-months in
+        a helper thread (into ``scratch``), while this connection rebuilds the visit indexes."""
+        if scratch is None or self.new_visits is None:
+            return None
+        rows = self.new_visits
+        # Picked out in the helper thread, not here.
+        visits = ((row[1], row[4], row[8], row[9]) for row in rows)
+        return customer_months.start_plan(self.conn, str(scratch), visits)
 
     def vehicle_id(self, customer_id: int, plate: str) -> int | None:
         """The vehicle a visit's plate names: the customer's own first, else the latest."""
@@ -1127,6 +1155,7 @@ class _Visits(_KindImporter):
                 rows,
             )
             self.affected_customers.update(row[1] for row in rows)
+            self.new_visits = rows
             return len(rows), 0, 0
         self.stage(self.COLUMNS, rows)
         differs = " OR ".join(f"v.{f} IS NOT s.{f}" for f in fields)
@@ -1148,6 +1177,16 @@ class _Visits(_KindImporter):
                 f" WHERE {differs}"
             )
         ]
+        if updated == 0:
+            # Only additions: the customer-months can be planned from them (plan_months).
+            self.new_visits = (
+                rows
+                if inserted == len(rows)
+                else self.conn.execute(
+                    f"SELECT {', '.join(self.COLUMNS)} FROM temp.stage s WHERE NOT EXISTS"
+                    " (SELECT 1 FROM visits v WHERE v.invoice_no = s.invoice_no)"
+                ).fetchall()
+            )
         self.conn.execute(
             f"INSERT INTO visits ({', '.join(self.COLUMNS)}) "
             f"SELECT {', '.join(self.COLUMNS)} FROM temp.stage WHERE true "

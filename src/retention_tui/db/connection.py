@@ -88,19 +88,48 @@ def enable_wal(conn: sqlite3.Connection, path: str | Path) -> None:
 
 
 @contextmanager
-def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def write(
+    conn: sqlite3.Connection, *, attach: tuple[str, str] | None = None
+) -> Iterator[sqlite3.Connection]:
     """A short ``BEGIN IMMEDIATE`` transaction: all of it lands, or none of it.
 
     SQLite errors (busy, disk full, ...) leave the database as it was and come out as
     :class:`RetentionError` sentences.
+
+    ``attach`` (schema name, file) attaches a scratch database for the transaction without
+    taking its write lock, so that another connection (a helper thread) can fill it meanwhile
+    and this transaction read it afterwards. ``BEGIN IMMEDIATE`` would lock every attached
+    file; instead the transaction starts deferred and at once takes the main file's write lock
+    with a write that changes nothing, which waits its turn just as ``BEGIN IMMEDIATE`` does.
     """
     path = database_path(conn)
+    if attach is None:
+        begin = ["BEGIN IMMEDIATE"]
+    else:
+        try:
+            conn.execute(f"ATTACH DATABASE ? AS {attach[0]}", (attach[1],))
+        except sqlite3.Error as error:
+            raise _explain(error, path) from error
+        begin = ["BEGIN", "DELETE FROM main.settings WHERE false"]
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        with _transaction(conn, path, begin):
+            yield conn
+    finally:
+        if attach is not None:
+            conn.execute(f"DETACH DATABASE {attach[0]}")
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, path: str, begin: list[str]) -> Iterator[None]:
+    try:
+        for statement in begin:
+            conn.execute(statement)
     except sqlite3.Error as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise _explain(error, path) from error
     try:
-        yield conn
+        yield
     except BaseException as error:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

@@ -399,7 +399,31 @@ ALTER TABLE churn_reasons ADD COLUMN retired INTEGER NOT NULL DEFAULT 0
     CHECK (retired IN (0, 1));
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+# Version 5: customer-months without a foreign key, so that an import can put a whole new
+# table in place with one copy of its pages (SQLite's transfer optimisation, which a foreign
+# key turns off); a trigger forgets a deleted customer's months as the cascade did.
+V5 = """
+CREATE TABLE customer_months_v5 (
+    customer_id INTEGER NOT NULL,       -- customers.id (kept by trigger customers_forget_months)
+    month       INTEGER NOT NULL,
+    visits      INTEGER NOT NULL,
+    mots        INTEGER NOT NULL,
+    mot_samples INTEGER NOT NULL,
+    prev_gap    INTEGER,                -- months since the previous visit month; NULL: first
+    next_gap    INTEGER,                -- months to the next visit month; NULL: none yet
+    PRIMARY KEY (customer_id, month)
+) WITHOUT ROWID;
+INSERT INTO customer_months_v5 SELECT customer_id, month, visits, mots, mot_samples, prev_gap,
+    next_gap FROM customer_months;
+DROP TABLE customer_months;
+ALTER TABLE customer_months_v5 RENAME TO customer_months;
+CREATE INDEX customer_months_month ON customer_months(month, prev_gap, next_gap);
+CREATE TRIGGER customers_forget_months AFTER DELETE ON customers BEGIN
+    DELETE FROM customer_months WHERE customer_id = old.id;
+END;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
