@@ -59,12 +59,12 @@ def make_desk_db(path: Path) -> Path:
             [(f"I{i}", *v) for i, v in enumerate(VISITS)],
         )
         conn.executemany(
-            "INSERT INTO campaigns (id, name, kind, starts_on, ends_on, archived, created_by,"
+            "INSERT INTO campaigns (id, name, kind, starts_on, ends_on, status, created_by,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, 'tester', ?)",
             [
-                (1, "Win back", "retention", "2026-01-01", None, 0, STAMP),
-                (2, "Keep close", "caring", "2026-01-01", "2026-12-31", 0, STAMP),
-                (3, "Old action", "retention", "2024-01-01", "2024-12-31", 0, STAMP),
+                (1, "Win back", "retention", "2026-01-01", None, "active", STAMP),
+                (2, "Keep close", "caring", "2026-01-01", "2026-12-31", "active", STAMP),
+                (3, "Old action", "retention", "2024-01-01", "2024-12-31", "active", STAMP),
             ],
         )
         conn.executemany(

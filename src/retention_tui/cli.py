@@ -20,6 +20,10 @@ from .i18n import _
 
 log = logging.getLogger("retention_tui")
 
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+
 
 class Context:
     """What the top-level options decided, handed to every subcommand."""
@@ -515,6 +519,31 @@ def reasons_merge(obj: Context, survivor: int, members: tuple[int, ...]) -> None
         n=len(set(members) - {survivor}), moved=moved))  # fmt: skip
 
 
+@report.command(name="campaign")
+@click.argument("campaign_id", type=int)
+@_FORMAT
+@click.pass_obj
+def campaign_report(obj: Context, campaign_id: int, fmt: str) -> None:
+    """A campaign's effectiveness: called, reached, appointments, who came back after the
+    call (30/60/90 days), per outcome and advisor, beside comparable customers nobody called."""
+    from . import campaigns
+
+    conn = obj.open(create=False)
+    try:
+        rows = campaigns.effectiveness(conn, campaign_id)
+    finally:
+        conn.close()
+    _print_rows(
+        campaigns.EFFECT_HEADER,
+        [
+            [r.section, r.name, r.members, r.called, r.reached, r.appointments, *r.came_back,
+             "" if r.conversion is None else f"{r.conversion:.1%}"]
+            for r in rows
+        ],
+        fmt,
+    )  # fmt: skip
+
+
 @report.command(name="departed")
 @click.option("--from", "first", callback=_month_option, metavar="YYYY-MM")
 @click.option("--to", "last", callback=_month_option, metavar="YYYY-MM")
@@ -631,6 +660,253 @@ def invoices_report(
 
 
 # -- backup ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def campaign() -> None:
+    """Campaigns: templates, new campaigns, members (no screen)."""
+
+
+@campaign.command(name="templates")
+@_FORMAT
+@click.pass_obj
+def campaign_templates(obj: Context, fmt: str) -> None:
+    """The templates a campaign is made from, the built-in ones first."""
+    from . import campaigns
+
+    conn = obj.open(create=False)
+    try:
+        rows = [
+            [t.key, t.name, t.kind, t.offer, t.cooldown_days, t.max_attempts, int(t.builtin)]
+            for t in campaigns.templates(conn)
+        ]
+    finally:
+        conn.close()
+    header = ["key", "name", "kind", "offer", "cooldown_days", "max_attempts", "builtin"]
+    _print_rows(header, rows, fmt)
+
+
+@campaign.command(name="new")
+@click.option("--template", "template_key", required=True, help=_("The template's key."))
+@click.option("--name", required=True, help=_("The campaign's name."))
+@click.option("--offer", help=_("The offer (default: the template's)."))
+@click.option("--cooldown-days", type=int, help=_("Days before an unanswered customer returns."))
+@click.option("--max-attempts", type=int, help=_("Calls at most per customer."))
+@click.pass_obj
+def campaign_new(
+    obj: Context, template_key: str, name: str, offer: str | None, cooldown_days: int | None,
+    max_attempts: int | None,
+) -> None:  # fmt: skip
+    """Make a draft campaign from a template; prints only its id."""
+    from . import campaigns
+
+    conn = obj.open(create=False)
+    try:
+        campaign_id = campaigns.new_campaign(
+            conn, template_key, name, offer=offer, cooldown_days=cooldown_days,
+            max_attempts=max_attempts,
+        )  # fmt: skip
+    finally:
+        conn.close()
+    click.echo(campaign_id)
+
+
+@campaign.command(name="add")
+@click.argument("campaign_id", type=int)
+@click.option(
+    "--filter", "filters", multiple=True, metavar="COLUMN=FILTER",
+    help=_("A column filter in the desktop's filter language (repeat to combine)."),
+)  # fmt: skip
+@click.option("--search", default="", help=_("Text that must appear in some text column."))
+@click.option(
+    "--customers",
+    "customers_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=_("A CSV file with a customer_no column."),
+)
+@click.pass_obj
+def campaign_add(
+    obj: Context, campaign_id: int, filters: tuple[str, ...], search: str,
+    customers_file: Path | None,
+) -> None:  # fmt: skip
+    """Add the customers of a desktop filter, or of a CSV file, to a campaign."""
+    from . import campaigns
+    from . import customer_list as cl
+
+    if customers_file is not None and (filters or search):
+        raise click.UsageError(_("Give either --customers or --filter/--search, not both."))
+    conn = obj.open(create=False)
+    try:
+        if customers_file is not None:
+            numbers = _customer_numbers(customers_file)
+            ids = campaigns.customer_ids_by_number(conn, numbers)
+            source = customers_file.name
+        else:
+            query = cl.query_from_options(filters, search)
+            ctx = cl.ListContext.load(conn)
+            query.check(ctx)
+            found = cl.snapshot(conn, query, ctx)
+            ids = list(found or [])
+            source = " ".join(["filter", *filters, *([f"search={search}"] if search else [])])
+        added = campaigns.add_members(conn, campaign_id, ids, source)
+    finally:
+        conn.close()
+    click.echo(
+        _("{added} customers added ({already} were members already).").format(
+            added=added, already=len(set(ids)) - added
+        )
+    )
+
+
+def _customer_numbers(path: Path) -> list[str]:
+    """The customer_no column of a CSV file, in order."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or "customer_no" not in [
+                (f or "").strip().lower() for f in reader.fieldnames
+            ]:
+                raise RetentionError(_("{path} has no customer_no column.").format(path=path))
+            column = next(f for f in reader.fieldnames if f.strip().lower() == "customer_no")
+            return [n.strip() for row in reader if (n := (row.get(column) or "")).strip()]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise RetentionError(
+            _("Cannot read {path}: {error}").format(path=path, error=error)
+        ) from None
+
+
+@campaign.command(name="activate")
+@click.argument("campaign_id", type=int)
+@click.pass_obj
+def campaign_activate(obj: Context, campaign_id: int) -> None:
+    """Start a campaign: its queue opens and its members carry its badge."""
+    _set_campaign_status(obj, campaign_id, "active")
+
+
+@campaign.command(name="close")
+@click.argument("campaign_id", type=int)
+@click.pass_obj
+def campaign_close(obj: Context, campaign_id: int) -> None:
+    """End a campaign: no more calls; its history stays."""
+    _set_campaign_status(obj, campaign_id, "closed")
+
+
+def _set_campaign_status(obj: Context, campaign_id: int, status: str) -> None:
+    from . import campaigns
+
+    conn = obj.open(create=False)
+    try:
+        campaigns.set_status(conn, campaign_id, status)
+    finally:
+        conn.close()
+
+
+@campaign.command(name="list")
+@_FORMAT
+@click.pass_obj
+def campaign_list(obj: Context, fmt: str) -> None:
+    """Every campaign with its status, period and queue."""
+    from . import campaigns
+
+    conn = obj.open(create=False)
+    try:
+        rows = []
+        for c in campaigns.campaigns(conn):
+            queue = campaigns.queue_state(conn, c.id)
+            rows.append(
+                [c.id, c.name, c.kind, c.status, c.starts_on, c.ends_on or "",
+                 sum(queue.values()), queue["ready now"], queue["done"]]
+            )  # fmt: skip
+    finally:
+        conn.close()
+    header = ["id", "name", "kind", "status", "starts_on", "ends_on", "members", "ready", "done"]
+    _print_rows(header, rows, fmt)
+
+
+@cli.group()
+def calls() -> None:
+    """Work a campaign's queue from the command line (the call session without a screen)."""
+
+
+@calls.command(name="next")
+@click.argument("campaign_id", type=int)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="csv", show_default=True
+)
+@click.pass_obj
+def calls_next(obj: Context, campaign_id: int, fmt: str) -> None:
+    """Claim the next member of the queue and print it.
+
+    Exits with status 3 when nothing is ready; the queue's explanation is on stderr.
+    """
+    from . import campaigns
+
+    conn = obj.open(create=False)
+    try:
+        claim = campaigns.claim_next(conn, campaign_id, campaigns.new_session("cli"))
+        if claim is None:
+            queue = campaigns.queue_state(conn, campaign_id)
+            click.echo(_("Nothing is ready to call now."), err=True)
+            for state, n in queue.items():
+                if n:
+                    click.echo(f"  {_(state)}: {n}", err=True)
+            sys.exit(3)
+        row = conn.execute(
+            "SELECT customer_no, name, coalesce(nullif(phone, ''), mobile) FROM customers"
+            " WHERE id = ?",
+            (claim.customer_id,),
+        ).fetchone()
+    finally:
+        conn.close()
+    _print_rows(["customer_no", "name", "phone", "why"], [[*row, claim.why]], fmt)
+
+
+@calls.command(name="log")
+@click.argument("campaign_id", type=int)
+@click.argument("customer_no")
+@click.argument("outcome")
+@click.option("--note", default="", help=_("A note on the call."))
+@click.option("--callback", metavar="YYYY-MM-DDTHH:MM", help=_("When to call back."))
+@click.option("--nps", type=click.IntRange(0, 10), help=_("The customer's NPS score, 0-10."))
+@click.pass_obj
+def calls_log(
+    obj: Context, campaign_id: int, customer_no: str, outcome: str, note: str,
+    callback: str | None, nps: int | None,
+) -> None:  # fmt: skip
+    """Log a call's OUTCOME for a member of the campaign.
+
+    \b
+    OUTCOME: reached, no-answer, voicemail, wrong-number, callback, not-interested, booked,
+             already-booked, done-elsewhere, vehicle-sold, moved-away, do-not-call
+    """
+    from . import campaigns
+    from .calls import parse_callback
+    from .customers import customer_id_by_number
+
+    when = parse_callback(callback.replace("T", " ")) if callback else None
+    conn = obj.open(create=False)
+    try:
+        customer_id = customer_id_by_number(conn, customer_no)
+        if customer_id is None:
+            raise RetentionError(
+                _("There is no customer with the number {number}.").format(number=customer_no)
+            )
+        logged = campaigns.log_outcome(
+            conn, campaign_id, customer_id, outcome, session=campaigns.new_session("cli"),
+            note=note, callback_at=when, nps=nps, allow_claims_of="cli:",
+        )  # fmt: skip
+    finally:
+        conn.close()
+    click.echo(
+        _("Logged; the member is now {state}.").format(state=_(logged.state))
+        + (
+            " " + _("Next call after {when}.").format(when=logged.next_call_after[:16])
+            if logged.next_call_after
+            else ""
+        )
+    )
 
 
 @cli.command()

@@ -98,7 +98,7 @@ class ListColumn:
 def _active_campaign_members(kind: str, today: str) -> str:
     return (
         "SELECT m.customer_id FROM campaign_members m JOIN campaigns k ON k.id = m.campaign_id"
-        f" WHERE k.kind = '{kind}' AND k.archived = 0 AND k.starts_on <= '{today}'"
+        f" WHERE k.kind = '{kind}' AND k.status = 'active' AND k.starts_on <= '{today}'"
         f" AND (k.ends_on IS NULL OR k.ends_on >= '{today}')"
     )
 

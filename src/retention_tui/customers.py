@@ -72,48 +72,54 @@ def set_nps(
     conn: sqlite3.Connection, customer_id: int, score: int, call_id: int | None = None
 ) -> None:
     """Record the operator's NPS score (0-10) of the relationship; the latest counts."""
+    with write(conn):
+        record_nps_in(conn, customer_id, score, call_id)
+
+
+def record_nps_in(
+    conn: sqlite3.Connection, customer_id: int, score: int, call_id: int | None = None
+) -> None:
+    """:func:`set_nps` inside the caller's write transaction."""
     if not isinstance(score, int) or not 0 <= score <= 10:
         raise RetentionError(_("An NPS score is a whole number from 0 to 10."))
-    with write(conn):
-        (old,) = _current(conn, customer_id, "nps")
-        now = clock.now().isoformat(sep=" ")
-        conn.execute(
-            "INSERT INTO nps_scores (customer_id, score, call_id, operator, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (customer_id, score, call_id, audit.current_operator(), now),
-        )
-        conn.execute(
-            "UPDATE customers SET nps = ?, nps_on = ? WHERE id = ?",
-            (score, clock.today().isoformat(), customer_id),
-        )
-        audit.record(
-            conn, "set NPS", "customers", customer_id, customer_id=customer_id, old=old, new=score
-        )
+    (old,) = _current(conn, customer_id, "nps")
+    now = clock.now().isoformat(sep=" ")
+    conn.execute(
+        "INSERT INTO nps_scores (customer_id, score, call_id, operator, recorded_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (customer_id, score, call_id, audit.current_operator(), now),
+    )
+    conn.execute(
+        "UPDATE customers SET nps = ?, nps_on = ? WHERE id = ?",
+        (score, clock.today().isoformat(), customer_id),
+    )
+    audit.record(
+        conn, "set NPS", "customers", customer_id, customer_id=customer_id, old=old, new=score
+    )
 
 
 def set_recorded_status(conn: sqlite3.Connection, customer_id: int, status: str | None) -> None:
     """Record the status learned by contact (``None`` returns to the derived status)."""
+    with write(conn):
+        record_status_in(conn, customer_id, status)
+
+
+def record_status_in(conn: sqlite3.Connection, customer_id: int, status: str | None) -> None:
+    """:func:`set_recorded_status` inside the caller's write transaction."""
     if status is not None and status not in RECORDED_STATUSES:
         raise RetentionError(
             _("'{status}' is not a status that can be recorded.").format(status=status)
         )
-    with write(conn):
-        (old,) = _current(conn, customer_id, "recorded_status")
-        if old == status:
-            return
-        conn.execute(
-            "UPDATE customers SET recorded_status = ?, recorded_status_on = ? WHERE id = ?",
-            (status, clock.today().isoformat() if status else None, customer_id),
-        )
-        audit.record(
-            conn,
-            "set status",
-            "customers",
-            customer_id,
-            customer_id=customer_id,
-            old=old,
-            new=status,
-        )
+    (old,) = _current(conn, customer_id, "recorded_status")
+    if old == status:
+        return
+    conn.execute(
+        "UPDATE customers SET recorded_status = ?, recorded_status_on = ? WHERE id = ?",
+        (status, clock.today().isoformat() if status else None, customer_id),
+    )
+    audit.record(
+        conn, "set status", "customers", customer_id, customer_id=customer_id, old=old, new=status
+    )
 
 
 def customer_id_by_number(conn: sqlite3.Connection, customer_no: str) -> int | None:

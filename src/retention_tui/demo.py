@@ -316,6 +316,11 @@ LIGHT_REASONS = {
     "yellow": ["1 invoice overdue", "open complaint", "reminder sent"],
     "red": ["2 invoices overdue", "collection agency", "payment refused", "dispute about repair"],
 }
+WINTER_SCRIPT = (
+    "Hello {name}, this is {advisor} from the workshop. Winter is coming, and we would like to "
+    "offer you {offer} for your {vehicle}. Which day suits you?"
+)
+
 CALL_OUTCOMES = [
     "reached",
     "no answer",
@@ -650,55 +655,21 @@ def _campaigns(
     stamp: str,
     customers: int,
 ) -> None:
-    conn.executemany(
-        "INSERT INTO campaign_templates (id, name, kind, offer, script, duration_days,"
-        " cooldown_days, max_attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                1,
-                "We miss you",
-                "retention",
-                "15% off the next service",
-                "Hello {name}, this is {advisor} from the workshop. We last saw your {vehicle} on "
-                "{last_visit}, {months_away} months ago. May we book your next service?",
-                60,
-                7,
-                3,
-            ),
-            (
-                2,
-                "Thank you, loyal customer",
-                "caring",
-                "Free winter check",
-                "Hello {name}, thank you for trusting us with your {vehicle}. We would like to "
-                "offer you a free winter check.",
-                45,
-                10,
-                2,
-            ),
-            (
-                3,
-                "MOT reminder",
-                "caring",
-                "MOT with free wash",
-                "Hello {name}, the MOT of your {vehicle} is due soon.",
-                30,
-                7,
-                2,
-            ),
-        ],
-    )
+    # Two running campaigns made from the built-in templates (schema version 6).
     start = (today - dt.timedelta(days=20)).isoformat()
     end = (today + dt.timedelta(days=40)).isoformat()
     conn.executemany(
         "INSERT INTO campaigns (id, name, kind, template_id, offer, script, starts_on, ends_on,"
-        " cooldown_days, max_attempts, created_by, created_at) SELECT ?, ?, kind, id, offer,"
-        " script, ?, ?, cooldown_days, max_attempts, ?, ? FROM campaign_templates WHERE id = ?",
+        " cooldown_days, max_attempts, status, created_by, created_at) SELECT ?, ?, kind, id,"
+        " coalesce(?, offer), coalesce(?, script), ?, ?, cooldown_days, max_attempts, 'active',"
+        " ?, ? FROM campaign_templates WHERE key = ?",
         [
-            (1, f"Win back {today.year}", start, end, OPERATOR, stamp, 1),
-            (2, f"Winter check {today.year}", start, end, OPERATOR, stamp, 2),
+            (1, f"Win back {today.year}", None, None, start, end, OPERATOR, stamp,
+             "we-miss-you"),
+            (2, f"Winter check {today.year}", "a free winter check", WINTER_SCRIPT, start, end,
+             OPERATOR, stamp, "post-service"),
         ],
-    )
+    )  # fmt: skip
     size = max(10, min(600, customers // 30))
     win_back = [cid for cid, days, _l, passer in lapsed if 200 < days < 600 and not passer]
     caring = [cid for cid, days, _l, _p in lapsed if days < 200]
@@ -736,6 +707,45 @@ def _campaigns(
         " callback_at) VALUES (?, ?, ?, ?, ?, ?)",
         sorted(calls, key=lambda c: c[3]),
     )
+    # The members where those calls left them, as the call sessions would have.
+    conn.execute(_MEMBERS_AFTER_CALLS)
+    # Some came back: most of those who booked an appointment, a few of the others reached.
+    returns = []
+    for cid, _campaign, advisor, called_at, outcome, _callback in calls:
+        chance = {"appointment booked": 0.85, "reached": 0.2, "callback": 0.1}.get(outcome, 0)
+        day = dt.date.fromisoformat(called_at[:10]) + dt.timedelta(days=rng.randrange(2, 12))
+        if day <= today and rng.random() < chance:
+            returns.append((cid, day, advisor))
+    if returns:
+        conn.executemany(
+            "INSERT INTO visits (invoice_no, customer_id, vehicle_id, plate, date, amount,"
+            " advisor) SELECT ?, c.id, c.main_vehicle_id, v.plate, ?, ?, ? FROM customers c"
+            " LEFT JOIN vehicles v ON v.id = c.main_vehicle_id WHERE c.id = ?",
+            [
+                (f"R{day.year}-{n:06d}", day.isoformat(), round(rng.uniform(120, 520), 2),
+                 next(a for a in ADVISORS if a.split()[0].lower() == advisor), cid)
+                for n, (cid, day, advisor) in enumerate(returns, 1)
+            ],
+        )  # fmt: skip
+        refresh_customer_facts(conn, {cid for cid, _day, _advisor in returns})
+
+
+_MEMBERS_AFTER_CALLS = """
+UPDATE campaign_members SET
+    attempts = k.attempts, last_outcome = k.outcome, last_called_at = k.called_at,
+    state = CASE WHEN k.outcome IN ('reached', 'appointment booked') THEN 'done'
+                 WHEN k.outcome = 'not interested' THEN 'no further action'
+                 WHEN k.outcome = 'wrong number' THEN 'never again' ELSE 'open' END,
+    next_call_after = CASE WHEN k.outcome = 'callback' THEN k.callback_at
+                           WHEN k.outcome IN ('no answer', 'voicemail')
+                           THEN datetime(k.called_at, '+' || c.cooldown_days || ' days') END
+FROM (SELECT campaign_id, customer_id, count(*) AS attempts, max(called_at) AS called_at,
+             outcome, callback_at FROM calls WHERE campaign_id IS NOT NULL
+      GROUP BY campaign_id, customer_id) AS k
+JOIN campaigns c ON c.id = k.campaign_id
+WHERE campaign_members.campaign_id = k.campaign_id
+  AND campaign_members.customer_id = k.customer_id
+"""
 
 
 def _chunks(total: int) -> Iterator[tuple[int, int]]:

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "workshop_name": "",
     # Login names allowed to set traffic lights by hand; empty: everyone.
     "managers": [],
+    "claim_idle_minutes": 15,  # a call session's claim on a customer lapses after this idle time
 }
 
 

@@ -423,7 +423,71 @@ CREATE TRIGGER customers_forget_months AFTER DELETE ON customers BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
+# Version 6: campaigns worked in call sessions. Templates get a key (the built-in ones come
+# with the schema) and campaigns a status; a claim belongs to a session (one advisor may have
+# two terminals open); members remember their last outcome, so the queue can tell a due
+# callback from a retry (do-not-contact per channel is contact_blocks, from version 1).
+V6 = """
+ALTER TABLE campaign_templates ADD COLUMN key TEXT;
+ALTER TABLE campaign_templates ADD COLUMN builtin INTEGER NOT NULL DEFAULT 0
+    CHECK (builtin IN (0, 1));
+UPDATE campaign_templates SET key = 'template-' || id;
+CREATE UNIQUE INDEX campaign_templates_key ON campaign_templates(key);
+
+ALTER TABLE campaigns ADD COLUMN status TEXT NOT NULL DEFAULT 'draft'
+    CHECK (status IN ('draft', 'active', 'closed'));
+UPDATE campaigns SET status = CASE WHEN archived THEN 'closed' ELSE 'active' END;
+
+ALTER TABLE campaign_members ADD COLUMN last_outcome TEXT;
+ALTER TABLE campaign_members ADD COLUMN last_called_at TEXT;
+UPDATE campaign_members SET
+    attempts = (SELECT count(*) FROM calls k WHERE k.campaign_id = campaign_members.campaign_id
+                AND k.customer_id = campaign_members.customer_id),
+    last_outcome = (SELECT outcome FROM calls k WHERE k.campaign_id = campaign_members.campaign_id
+                    AND k.customer_id = campaign_members.customer_id
+                    ORDER BY called_at DESC, id DESC LIMIT 1),
+    last_called_at = (SELECT max(called_at) FROM calls k
+                      WHERE k.campaign_id = campaign_members.campaign_id
+                      AND k.customer_id = campaign_members.customer_id);
+CREATE INDEX campaign_members_queue ON campaign_members(campaign_id, state, next_call_after);
+
+ALTER TABLE call_claims ADD COLUMN session TEXT NOT NULL DEFAULT '';
+CREATE INDEX call_claims_session ON call_claims(session);
+
+INSERT OR IGNORE INTO campaign_templates
+    (key, builtin, name, kind, offer, script, duration_days, cooldown_days, max_attempts)
+VALUES
+('win-back', 1, 'Win back: away 12 months or more', 'retention',
+ '20% off the next service and a free safety check',
+ 'Good morning {name}, this is {advisor} from the workshop. We last saw your {vehicle} on '
+ || '{last_visit}, {months_away} months ago, and we would like to have you back. Is everything '
+ || 'all right with it? We can offer you {offer}. Shall I book you in? If not: may I ask why '
+ || 'you have not been back?', 60, 7, 3),
+('lapsed-check-in', 1, 'Short-term lapsed: check-in', 'retention',
+ 'A free check of tyres, lights and fluids',
+ 'Hello {name}, {advisor} here from the workshop. Your {vehicle} was last with us on '
+ || '{last_visit}. It is about time for its next visit: we can offer you {offer}. Which day '
+ || 'suits you?', 30, 5, 3),
+('mot-due', 1, 'MOT due reminder', 'caring', 'The MOT with a free pre-check',
+ 'Hello {name}, this is {advisor} from the workshop. The MOT of your {vehicle} ({plate}) is '
+ || 'due soon. We can do it together with {offer}. Shall I book a time?', 30, 3, 2),
+('post-service', 1, 'Post-service satisfaction call', 'caring', NULL,
+ 'Hello {name}, {advisor} here. Your {vehicle} was with us on {last_visit}: is everything as '
+ || 'it should be? On a scale from 0 to 10, how likely are you to recommend us to a friend?',
+ 14, 2, 2),
+('open-complaint', 1, 'Lapsed with an open complaint', 'retention',
+ 'The work done again free of charge and a 25% voucher',
+ 'Good morning {name}, this is {advisor} from the workshop. We have not seen your {vehicle} '
+ || 'since {last_visit}, and we know your last visit did not go as it should. We would like to '
+ || 'put that right: {offer}. May I book you in?', 30, 3, 4),
+('we-miss-you', 1, 'We miss you: voucher and free check', 'retention',
+ 'A 25 euro voucher and a free vehicle check',
+ 'Hello {name}, {advisor} from the workshop here. It has been {months_away} months since we '
+ || 'last saw your {vehicle}, and we miss you! We would like to give you {offer}. When would '
+ || 'you like to come by?', 60, 7, 3);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
