@@ -240,3 +240,15 @@ def test_effectiveness_counts_who_came_back_after_the_call(db: sqlite3.Connectio
     assert rows[("advisor", "tester")].called == 3
     comparable = next(r for r in rows.values() if r.section == "comparable")
     assert (comparable.members, comparable.came_back) == (1, (1, 1, 1))
+
+
+def test_nobody_is_called_whose_status_says_there_is_nobody_to_call(
+    db: sqlite3.Connection,
+) -> None:
+    with write(db):
+        db.execute("UPDATE customers SET recorded_status = 'deceased' WHERE id = 1")
+        db.execute("UPDATE customers SET recorded_status = 'confirmed lost' WHERE id = 2")
+    campaign_id = started(db, members=range(1, 3))
+    claim = campaigns.claim_next(db, campaign_id, campaigns.new_session())
+    assert claim is not None and claim.customer_id == 2  # a lost customer may be won back
+    assert campaigns.queue_state(db, campaign_id)["do not contact"] == 1

@@ -466,9 +466,11 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 _HAS_PHONE = "(coalesce(c.phone, '') != '' OR coalesce(c.mobile, '') != '')"
+# Not to be called: the phone is blocked, or a recorded status says there is nobody to call.
 _PHONE_BLOCKED = (
-    "EXISTS (SELECT 1 FROM contact_blocks d WHERE d.customer_id = m.customer_id"
-    " AND d.channel = 'phone')"
+    "(coalesce(c.recorded_status, '') IN ('deceased', 'moved away', 'not our customer')"
+    " OR EXISTS (SELECT 1 FROM contact_blocks d WHERE d.customer_id = m.customer_id"
+    " AND d.channel = 'phone'))"
 )
 _CLAIMED_ELSEWHERE = (
     "EXISTS (SELECT 1 FROM call_claims k WHERE k.campaign_id = m.campaign_id"
@@ -541,6 +543,23 @@ def claim_next(conn: sqlite3.Connection, campaign_id: int, session: str) -> Clai
             (campaign_id, customer_id, audit.current_operator(), _stamp(now), expires, session),
         )
     return Claim(campaign_id, customer_id, why, expires)
+
+
+def current_claim(conn: sqlite3.Connection, campaign_id: int, session: str) -> Claim | None:
+    """The member ``session`` holds now, if its claim is still alive (a session that
+    resumes after a crash finds its customer again)."""
+    row = conn.execute(
+        """
+        SELECT k.customer_id,
+               CASE WHEN m.last_outcome = 'callback' THEN 'callback due'
+                    WHEN m.attempts = 0 THEN 'first call' ELSE 'retry' END, k.expires_at
+        FROM call_claims k JOIN campaign_members m
+          ON m.campaign_id = k.campaign_id AND m.customer_id = k.customer_id
+        WHERE k.campaign_id = ? AND k.session = ? AND k.expires_at > ? AND m.state = 'open'
+        """,
+        (campaign_id, session, _stamp(clock.now())),
+    ).fetchone()
+    return Claim(campaign_id, row[0], row[1], row[2]) if row else None
 
 
 def keep_alive(conn: sqlite3.Connection, session: str) -> None:
@@ -703,6 +722,58 @@ def log_outcome(
 
             record_nps_in(conn, customer_id, nps, call_id)
     return Logged(call_id, state, next_call_after)
+
+
+def add_note(conn: sqlite3.Connection, call_id: int, text: str) -> None:
+    """Add a note to a call already logged (the advisor thought of it after the outcome)."""
+    text = " ".join(text.split())
+    if not text:
+        return
+    with write(conn):
+        row = conn.execute("SELECT note, customer_id FROM calls WHERE id = ?", (call_id,))
+        found = row.fetchone()
+        if found is None:
+            raise RetentionError(_("That call is not there any more."))
+        note = f"{found[0]} · {text}" if found[0] else text
+        conn.execute("UPDATE calls SET note = ? WHERE id = ?", (note, call_id))
+        audit.record(
+            conn, "call note", "calls", call_id, customer_id=found[1], old=found[0], new=note
+        )
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A customer's part in one campaign, for the card and the call session."""
+
+    campaign: str
+    kind: str
+    status: str
+    state: str
+    attempts: int
+    last_outcome: str | None
+    last_called_at: str | None
+    came_back_on: str | None  # the first visit after the first call
+
+
+def customer_history(conn: sqlite3.Connection, customer_id: int) -> list[Membership]:
+    """Every campaign the customer was a member of, the newest first, with its result."""
+    return [
+        Membership(*row)
+        for row in conn.execute(
+            """
+            SELECT k.name, k.kind, k.status, m.state, m.attempts, m.last_outcome,
+                   m.last_called_at,
+                   (SELECT min(v.date) FROM visits v WHERE v.customer_id = m.customer_id
+                    AND v.date > (SELECT substr(min(c.called_at), 1, 10) FROM calls c
+                                  WHERE c.campaign_id = m.campaign_id
+                                  AND c.customer_id = m.customer_id))
+            FROM campaign_members m JOIN campaigns k ON k.id = m.campaign_id
+            WHERE m.customer_id = ?
+            ORDER BY k.starts_on DESC, k.id DESC
+            """,
+            (customer_id,),
+        )
+    ]
 
 
 def _customer_no(conn: sqlite3.Connection, customer_id: int) -> str:

@@ -173,3 +173,49 @@ def test_retention(snap_compare, desk: Path) -> None:
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=retention)
+
+
+def _campaign(desk: Path) -> None:
+    from retention_tui import campaigns
+    from retention_tui.db import open_database
+
+    conn = open_database(desk)
+    campaign_id = campaigns.new_campaign(conn, "win-back", "Away a year")
+    campaigns.add_members(conn, campaign_id, [1, 2, 3, 4, 5, 6], "test")
+    campaigns.set_status(conn, campaign_id, "active")
+    conn.close()
+
+
+def test_campaigns(snap_compare, desk: Path) -> None:
+    _campaign(desk)
+
+    async def listed(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("K")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=listed)
+
+
+def test_call_session(snap_compare, desk: Path) -> None:
+    _campaign(desk)
+
+    async def session(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("K")
+        await _settle(pilot)
+        await pilot.press("enter")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=session)
+
+
+def test_campaign_report(snap_compare, desk: Path) -> None:
+    async def report(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("K")
+        await _settle(pilot)
+        await pilot.press("e")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=report)

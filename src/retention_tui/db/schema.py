@@ -464,11 +464,11 @@ VALUES
  || 'all right with it? We can offer you {offer}. Shall I book you in? If not: may I ask why '
  || 'you have not been back?', 60, 7, 3),
 ('lapsed-check-in', 1, 'Short-term lapsed: check-in', 'retention',
- 'A free check of tyres, lights and fluids',
+ 'a free check of tyres, lights and fluids',
  'Hello {name}, {advisor} here from the workshop. Your {vehicle} was last with us on '
  || '{last_visit}. It is about time for its next visit: we can offer you {offer}. Which day '
  || 'suits you?', 30, 5, 3),
-('mot-due', 1, 'MOT due reminder', 'caring', 'The MOT with a free pre-check',
+('mot-due', 1, 'MOT due reminder', 'caring', 'a free pre-check',
  'Hello {name}, this is {advisor} from the workshop. The MOT of your {vehicle} ({plate}) is '
  || 'due soon. We can do it together with {offer}. Shall I book a time?', 30, 3, 2),
 ('post-service', 1, 'Post-service satisfaction call', 'caring', NULL,
@@ -476,12 +476,12 @@ VALUES
  || 'it should be? On a scale from 0 to 10, how likely are you to recommend us to a friend?',
  14, 2, 2),
 ('open-complaint', 1, 'Lapsed with an open complaint', 'retention',
- 'The work done again free of charge and a 25% voucher',
+ 'the work done again free of charge and a 25% voucher',
  'Good morning {name}, this is {advisor} from the workshop. We have not seen your {vehicle} '
  || 'since {last_visit}, and we know your last visit did not go as it should. We would like to '
  || 'put that right: {offer}. May I book you in?', 30, 3, 4),
 ('we-miss-you', 1, 'We miss you: voucher and free check', 'retention',
- 'A 25 euro voucher and a free vehicle check',
+ 'a 25 euro voucher and a free vehicle check',
  'Hello {name}, {advisor} from the workshop here. It has been {months_away} months since we '
  || 'last saw your {vehicle}, and we miss you! We would like to give you {offer}. When would '
  || 'you like to come by?', 60, 7, 3);

@@ -64,6 +64,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             tooltip=_("Record that the customer left, and why"),
         ),
         Binding(
+            "plus", "add_to_campaign", _("+Campaign"), id="card.add_to_campaign",
+            tooltip=_("Add this customer to a campaign"),
+        ),
+        Binding(
             "escape,q", "back", _("Back"), id="card.back",
             tooltip=_("Back to the list"),
         ),
@@ -353,6 +357,18 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
         name = self.card.details["name"] if self.card else ""
         self.app.push_screen(DepartureForm(self.db_path, name), chosen)
+
+    def action_add_to_campaign(self) -> None:
+        from .campaigns import add_to_campaign
+
+        name = self.card.details["name"] if self.card else _("this customer")
+        customer_id = self.customer_id
+        add_to_campaign(self, self.db_path, name, lambda _conn: [customer_id], _("customer card"))
+
+    def on_added_to_campaign(self, message: Message) -> None:
+        message.stop()
+        self.notify(message.text, markup=False)  # type: ignore[attr-defined]
+        self.reload()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -25,11 +25,13 @@ from ...customer_list import (
     filter_forms,
 )
 from ...i18n import _
+from ..errors import ReportsWorkerErrors
 from ..widgets.customer_table import CustomerTable
 
 # The desktop's own keys, off on the lists that reuse the desktop (drilldowns, reports).
 DESKTOP_ONLY = (
     "save_view", "views", "overview", "loyalty", "reasons", "departed", "churn", "retention",
+    "campaigns",
 )  # fmt: skip
 
 # Typing pauses shorter than this are one edit: the query runs once, after the last key.
@@ -62,7 +64,7 @@ class BoxInput(Input):
         self.screen.set_focus(self.screen.query_one(CustomerTable))
 
 
-class DesktopScreen(Screen[None]):
+class DesktopScreen(ReportsWorkerErrors, Screen[None]):
     """The screen an advisor lives in."""
 
     BINDING_GROUP_TITLE = _("Desktop")
@@ -149,6 +151,14 @@ class DesktopScreen(Screen[None]):
         Binding(
             "R", "reasons", _("Reasons"), id="desktop.reasons",
             tooltip=_("The departure reasons: uses, duplicates, merge, rename, retire"),
+        ),
+        Binding(
+            "K", "campaigns", _("Campaigns"), id="desktop.campaigns",
+            tooltip=_("Campaigns: new from a template, activate, call sessions, effect"),
+        ),
+        Binding(
+            "plus", "add_to_campaign", _("+Campaign"), id="desktop.add_to_campaign",
+            tooltip=_("Add every customer of this list to a campaign"),
         ),
     ]  # fmt: skip
 
@@ -373,6 +383,28 @@ class DesktopScreen(Screen[None]):
         from .retention import RetentionScreen
 
         self.app.push_screen(RetentionScreen(self.db_path))
+
+    def action_campaigns(self) -> None:
+        from .campaigns import CampaignsScreen
+
+        self.app.push_screen(CampaignsScreen(self.db_path))
+
+    def action_add_to_campaign(self) -> None:
+        from ...customer_list import ListContext, snapshot
+        from .campaigns import add_to_campaign
+
+        query = self.customer_query
+
+        def ids(conn: object) -> list[int]:
+            found = snapshot(conn, query, ListContext.load(conn))  # type: ignore[arg-type]
+            return list(found or [])
+
+        source = _("list: {query}").format(query=self.sub_title or _("desktop"))
+        add_to_campaign(self, self.db_path, _("the customers of this list"), ids, source)
+
+    def on_added_to_campaign(self, message: Message) -> None:
+        message.stop()
+        self.notify(message.text, markup=False)  # type: ignore[attr-defined]
 
     def action_reasons(self) -> None:
         from .reasons import ReasonsScreen

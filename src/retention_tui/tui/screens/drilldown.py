@@ -16,7 +16,6 @@ from ... import calls, churn
 from ...customer_list import DRILLDOWN_COLUMNS, CustomerQuery
 from ...i18n import _
 from ...months import Month
-from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
 from .desktop import DESKTOP_ONLY, DesktopScreen
 
@@ -27,7 +26,7 @@ KIND_TITLES = {
 }
 
 
-class DrilldownScreen(SavesChanges, ReportsWorkerErrors, DesktopScreen):
+class DrilldownScreen(SavesChanges, DesktopScreen):
     """A month's new and/or lapsed customers (window N)."""
 
     BINDING_GROUP_TITLE = _("Drilldown")
