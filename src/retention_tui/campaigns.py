@@ -962,6 +962,6 @@ def _comparable(conn: sqlite3.Connection, found: Campaign) -> EffectRow:
     ).fetchone()
     total, *back = (value or 0 for value in row)
     return EffectRow(
-        "comparable", _("not contacted, last seen in the same months"), total, 0, 0, 0,
+        "comparable", _("not called, seen in the same months"), total, 0, 0, 0,
         tuple(back),  # type: ignore[arg-type]
     )  # fmt: skip

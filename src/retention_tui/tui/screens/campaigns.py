@@ -388,7 +388,7 @@ class CampaignReportScreen(ReportsWorkerErrors, Screen[None]):
         table = self.query_one(DataTable)
         table.clear(columns=True)
         for title in ("", "", _("Members"), _("Called"), _("Reached"), _("Booked"),
-                      _("≤30 days"), _("≤60"), _("≤90"), _("Conversion")):  # fmt: skip
+                      _("Back ≤30d"), _("≤60d"), _("≤90d"), _("Conv.")):  # fmt: skip
             table.add_column(Text(title))
         sections = {"campaign": _("campaign"), "outcome": _("outcome"), "advisor": _("advisor"),
                     "comparable": _("comparable")}  # fmt: skip
@@ -401,7 +401,7 @@ class CampaignReportScreen(ReportsWorkerErrors, Screen[None]):
                 Text("" if r.conversion is None else f"{r.conversion:.1%}", justify="right"),
             )  # fmt: skip
         self.query_one("#report-info", Static).update(
-            _("Back ≤30 days / ≤60 / ≤90: came back for a visit within so many days of the "
+            _("Back ≤30d / ≤60d / ≤90d: came back for a visit within so many days of the "
               "first call; conversion: of the called, back within 90 days. The "
               "comparable customers were last seen in the same months as the members, are in "
               "no campaign, and count from the campaign's start.")
