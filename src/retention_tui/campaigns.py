@@ -335,8 +335,9 @@ def add_members(
             )
         before = conn.total_changes
         conn.executemany(
-            "INSERT INTO campaign_members (campaign_id, customer_id, source, added_by, added_at)"
-            " SELECT ?, id, ?, ?, ? FROM customers WHERE id = ?"
+            "INSERT INTO campaign_members (campaign_id, customer_id, source, added_by, added_at,"
+            " queue_rank) SELECT ?, id, ?, ?, ?, '1' || coalesce(last_visit, '') FROM customers"
+            " WHERE id = ?"
             " ON CONFLICT (campaign_id, customer_id) DO NOTHING",
             ((campaign_id, source, operator, stamp, cid) for cid in ids),
         )
@@ -478,7 +479,9 @@ _CLAIMED_ELSEWHERE = (
 )
 
 # Due callbacks first (by their time), then members never called (oldest last visit first),
-# then retries whose cool-down is over (longest waiting first).
+# then retries whose cool-down is over (longest waiting first): the order of ``queue_rank``,
+# which the index campaign_members_queue keeps, so the first member that may be called now
+# is found without sorting the campaign.
 _NEXT = f"""
 SELECT m.customer_id,
        CASE WHEN m.last_outcome = 'callback' THEN 'callback due'
@@ -487,10 +490,7 @@ FROM campaign_members m JOIN customers c ON c.id = m.customer_id
 WHERE m.campaign_id = :campaign AND m.state = 'open'
   AND (m.next_call_after IS NULL OR m.next_call_after <= :now)
   AND {_HAS_PHONE} AND NOT {_PHONE_BLOCKED} AND NOT {_CLAIMED_ELSEWHERE}
-ORDER BY CASE WHEN m.last_outcome = 'callback' THEN 0 WHEN m.attempts = 0 THEN 1 ELSE 2 END,
-         CASE WHEN m.last_outcome = 'callback' OR m.attempts > 0 THEN m.next_call_after
-              ELSE coalesce(c.last_visit, '') END,
-         m.id
+ORDER BY m.queue_rank, m.id
 LIMIT 1
 """
 
@@ -696,9 +696,14 @@ def log_outcome(
         call_id = int(cursor.lastrowid or 0)
         conn.execute(
             "UPDATE campaign_members SET attempts = ?, state = ?, next_call_after = ?,"
-            " last_outcome = ?, last_called_at = ? WHERE campaign_id = ? AND customer_id = ?",
-            (attempts, state, next_call_after, outcome, _stamp(now), campaign_id, customer_id),
-        )
+            " last_outcome = ?, last_called_at = ?, queue_rank = ?"
+            " WHERE campaign_id = ? AND customer_id = ?",
+            (
+                attempts, state, next_call_after, outcome, _stamp(now),
+                ("0" if outcome == "callback" else "2") + (next_call_after or ""),
+                campaign_id, customer_id,
+            ),
+        )  # fmt: skip
         conn.execute(
             "DELETE FROM call_claims WHERE campaign_id = ? AND customer_id = ?",
             (campaign_id, customer_id),

@@ -677,8 +677,9 @@ def _campaigns(
     members += [(2, cid) for cid in rng.sample(caring, min(size, len(caring)))]
     conn.executemany(
         "INSERT INTO campaign_members (campaign_id, customer_id, source, added_by,"
-        " added_at) VALUES (?, ?, 'demo', ?, ?)",
-        [(c, cid, OPERATOR, stamp) for c, cid in members],
+        " added_at, queue_rank) SELECT ?, id, 'demo', ?, ?, '1' || coalesce(last_visit, '')"
+        " FROM customers WHERE id = ?",
+        [(c, OPERATOR, stamp, cid) for c, cid in members],
     )
     calls = []
     for campaign, cid in members[: len(members) * 2 // 3]:
@@ -738,7 +739,10 @@ UPDATE campaign_members SET
                  WHEN k.outcome = 'wrong number' THEN 'never again' ELSE 'open' END,
     next_call_after = CASE WHEN k.outcome = 'callback' THEN k.callback_at
                            WHEN k.outcome IN ('no answer', 'voicemail')
-                           THEN datetime(k.called_at, '+' || c.cooldown_days || ' days') END
+                           THEN datetime(k.called_at, '+' || c.cooldown_days || ' days') END,
+    queue_rank = CASE WHEN k.outcome = 'callback' THEN '0' || k.callback_at
+                      ELSE '2' || coalesce(datetime(k.called_at, '+' || c.cooldown_days
+                                                    || ' days'), '') END
 FROM (SELECT campaign_id, customer_id, count(*) AS attempts, max(called_at) AS called_at,
              outcome, callback_at FROM calls WHERE campaign_id IS NOT NULL
       GROUP BY campaign_id, customer_id) AS k

@@ -426,7 +426,8 @@ END;
 # Version 6: campaigns worked in call sessions. Templates get a key (the built-in ones come
 # with the schema) and campaigns a status; a claim belongs to a session (one advisor may have
 # two terminals open); members remember their last outcome, so the queue can tell a due
-# callback from a retry (do-not-contact per channel is contact_blocks, from version 1).
+# callback from a retry, and their place in the queue (queue_rank). Do-not-contact per
+# channel is contact_blocks, from version 1.
 V6 = """
 ALTER TABLE campaign_templates ADD COLUMN key TEXT;
 ALTER TABLE campaign_templates ADD COLUMN builtin INTEGER NOT NULL DEFAULT 0
@@ -449,7 +450,15 @@ UPDATE campaign_members SET
     last_called_at = (SELECT max(called_at) FROM calls k
                       WHERE k.campaign_id = campaign_members.campaign_id
                       AND k.customer_id = campaign_members.customer_id);
-CREATE INDEX campaign_members_queue ON campaign_members(campaign_id, state, next_call_after);
+-- The queue's order in one sortable text: '0' and the time of a callback, '1' and the last
+-- visit for a first call, '2' and the end of the cool-down for a retry.
+ALTER TABLE campaign_members ADD COLUMN queue_rank TEXT;
+UPDATE campaign_members SET queue_rank = CASE
+    WHEN last_outcome = 'callback' THEN '0' || coalesce(next_call_after, '')
+    WHEN attempts = 0 THEN '1' || coalesce((SELECT last_visit FROM customers c
+                                            WHERE c.id = campaign_members.customer_id), '')
+    ELSE '2' || coalesce(next_call_after, '') END;
+CREATE INDEX campaign_members_queue ON campaign_members(campaign_id, state, queue_rank);
 
 ALTER TABLE call_claims ADD COLUMN session TEXT NOT NULL DEFAULT '';
 CREATE INDEX call_claims_session ON call_claims(session);

@@ -227,12 +227,14 @@ class CallSessionScreen(Screen[None]):
     ]  # fmt: skip
 
     class Shown(Message):
-        def __init__(
-            self, campaign: Campaign, current: Current | None, queue: dict[str, int]
-        ) -> None:
+        def __init__(self, campaign: Campaign, current: Current | None) -> None:
             super().__init__()
             self.campaign = campaign
             self.current = current
+
+    class Counted(Message):
+        def __init__(self, queue: dict[str, int]) -> None:
+            super().__init__()
             self.queue = queue
 
     class Saved(Message):
@@ -322,10 +324,12 @@ class CallSessionScreen(Screen[None]):
             if claim is None:
                 claim = campaigns.claim_next(conn, self.campaign_id, self.session)
             current = self._read(conn, claim) if claim else None
+            # The customer first; the queue's counts (a pass over every member) just after.
+            self.post_message(self.Shown(found, current))
             queue = campaigns.queue_state(conn, self.campaign_id, self.session)
         finally:
             conn.close()
-        self.post_message(self.Shown(found, current, queue))
+        self.post_message(self.Counted(queue))
 
     def _read(self, conn: Any, claim: Claim) -> Current:
         card = customers.customer_card(conn, claim.customer_id, ListContext.load(conn))
@@ -346,7 +350,6 @@ class CallSessionScreen(Screen[None]):
         self.campaign = message.campaign
         self.current = message.current
         self.sub_title = message.campaign.name
-        self.query_one("#session-queue", Static).update(self._queue_text(message.queue))
         log = self.query_one("#session-log", Static)
         if message.current is None:
             for widget in ("#session-name", "#session-customer", "#session-calls",
@@ -363,6 +366,10 @@ class CallSessionScreen(Screen[None]):
                 why=_(message.current.claim.why).capitalize()
             )
         )
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        self.query_one("#session-queue", Static).update(self._queue_text(message.queue))
 
     def _queue_text(self, queue: dict[str, int]) -> Text:
         parts = [
