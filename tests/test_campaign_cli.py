@@ -187,3 +187,61 @@ def test_three_processes_work_one_campaign_and_handle_every_member_once(tmp_path
     assert conn.execute(
         "SELECT count(*) FROM campaign_members WHERE state = 'open'"
     ).fetchone() == (0,)
+
+
+KILLED_WORKER = textwrap.dedent(
+    """
+    import sys, time
+    from retention_tui import campaigns
+    from retention_tui.db import open_database
+
+    conn = open_database(sys.argv[1])
+    campaign = int(sys.argv[2])
+    session = campaigns.new_session()
+    for _ in range(5):
+        claim = campaigns.claim_next(conn, campaign, session)
+        campaigns.log_outcome(conn, campaign, claim.customer_id, "no-answer", session=session)
+    claim = campaigns.claim_next(conn, campaign, session)  # held when the process dies
+    print(claim.customer_id, flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_a_session_killed_mid_call_keeps_its_entries_and_its_claim_lapses(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+    import signal
+
+    from retention_tui import clock
+
+    path = tmp_path / "killed.db"
+    seed(path, 10)
+    conn = open_database(path)
+    campaign_id = campaigns.new_campaign(conn, "win-back", "Killed")
+    campaigns.add_members(conn, campaign_id, range(1, 11), "test")
+    campaigns.set_status(conn, campaign_id, "active")
+    env = {**os.environ, "RETENTION_TUI_TODAY": "2026-11-23"}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WORKER, str(path), str(campaign_id)],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert worker.stdout is not None
+    held = int(worker.stdout.readline())
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    assert conn.execute(
+        "SELECT count(*) FROM calls WHERE campaign_id = ? AND outcome = 'no answer'",
+        (campaign_id,),
+    ).fetchone() == (5,)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    mine = campaigns.new_session()
+    taken = []
+    while (claim := campaigns.claim_next(conn, campaign_id, mine)) is not None:
+        taken.append(claim.customer_id)
+        campaigns.log_outcome(conn, campaign_id, claim.customer_id, "booked", session=mine)
+    assert held not in taken and len(taken) == 4  # the dead session still holds one
+    clock.set_today(clock.today() + dt.timedelta(days=1))  # long past its idle timeout
+    claim = campaigns.claim_next(conn, campaign_id, mine)
+    assert claim is not None and claim.customer_id == held

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from . import clock
+from .campaigns import callbacks_due
 from .db import read_only
 from .months import Month
 
@@ -25,6 +26,7 @@ class Overview:
     campaigns: int
     today: dt.date
     schema_version: int
+    callbacks: list[tuple[str, str, str, str]]  # due by tonight: time, campaign, no, name
 
 
 def database_overview(conn: sqlite3.Connection) -> Overview:
@@ -43,6 +45,7 @@ def database_overview(conn: sqlite3.Connection) -> Overview:
         departures = conn.execute("SELECT count(*) FROM departures").fetchone()[0]
         campaigns = conn.execute("SELECT count(*) FROM campaigns").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        callbacks = callbacks_due(conn, today)
     return Overview(
         customers=customers,
         vehicles=vehicles,
@@ -54,4 +57,5 @@ def database_overview(conn: sqlite3.Connection) -> Overview:
         campaigns=campaigns,
         today=today,
         schema_version=version,
+        callbacks=callbacks,
     )

@@ -226,3 +226,58 @@ async def test_a_due_callback_comes_first_and_a_crashed_session_resumes(
         screen = await open_session(pilot)
         assert screen.session == session_id
         assert screen.current is not None and screen.current.claim.customer_id == taken
+
+
+async def test_the_card_shows_the_campaign_history_and_adds_to_a_campaign(
+    app: RetentionApp, desk_db: Path
+) -> None:
+    from textual.widgets import DataTable
+
+    from retention_tui.tui.screens.customer_card import CustomerCardScreen
+
+    campaign_id = campaign_with(desk_db, [1])
+    conn = open_database(desk_db)
+    other = campaigns.new_campaign(conn, "mot-due", "MOT soon")
+    session = campaigns.new_session()
+    campaigns.claim_next(conn, campaign_id, session)
+    campaigns.log_outcome(conn, campaign_id, 1, "booked", session=session)
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"C001", "escape", "enter")
+        await settle(pilot)
+        card = app.screen
+        assert isinstance(card, CustomerCardScreen)
+        table = card.query_one("#table-campaigns", DataTable)
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first[:6] == ["Calls today", "retention", "active", "done", "1",
+                             "appointment booked"]  # fmt: skip
+        await pilot.press("plus")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignPicker)
+        await pilot.press("enter")  # the newest open campaign first: MOT soon
+        await settle(pilot)
+        assert app.screen is card
+        assert table.row_count == 3  # Calls today, MOT soon, and the desk's own Win back
+    assert rows(desk_db, "SELECT customer_id FROM campaign_members WHERE campaign_id = ?",
+                other) == [(1,)]  # fmt: skip
+
+
+async def test_callbacks_due_today_on_the_home_screen(app: RetentionApp, desk_db: Path) -> None:
+    campaign_id = campaign_with(desk_db, [1, 3])
+    conn = open_database(desk_db)
+    session = campaigns.new_session()
+    for days in (0, 3):
+        claim = campaigns.claim_next(conn, campaign_id, session)
+        assert claim is not None
+        when = dt.datetime.combine(clock.today() + dt.timedelta(days=days), dt.time(23, 58))
+        campaigns.log_outcome(conn, campaign_id, claim.customer_id, "callback",
+                              session=session, callback_at=when)  # fmt: skip
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        agenda = text_of(app.screen.query_one("#home-agenda", Static))
+        assert "2026-11-23 23:58" in agenda and "Calls today" in agenda
+        assert agenda.count("Calls today") == 1  # the other is due in three days

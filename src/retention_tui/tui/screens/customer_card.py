@@ -15,7 +15,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from ... import calls, churn, customers
+from ... import calls, campaigns, churn, customers
+from ...campaigns import Membership
 from ...cells import printable
 from ...customer_list import ListContext, format_cell
 from ...customers import CustomerCard
@@ -74,10 +75,13 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     ]  # fmt: skip
 
     class Loaded(Message):
-        def __init__(self, card: CustomerCard, may_set_light: bool) -> None:
+        def __init__(
+            self, card: CustomerCard, may_set_light: bool, history: list[Membership]
+        ) -> None:
             super().__init__()
             self.card = card
             self.may_set_light = may_set_light
+            self.history = history
 
     def __init__(self, db_path: Path, customer_id: int) -> None:
         super().__init__()
@@ -104,6 +108,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 ("nps", _("NPS")),
                 ("lights", _("Traffic light")),
                 ("departures", _("Departures")),
+                ("campaigns", _("Campaigns")),
             ):
                 with TabPane(label, id=f"tab-{key}"):
                     yield DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
@@ -121,9 +126,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         try:
             card = customers.customer_card(conn, customer_id, ListContext.load(conn))
             allowed = customers.may_set_traffic_light(conn)
+            history = campaigns.customer_history(conn, customer_id)
         finally:
             conn.close()
-        self.post_message(self.Loaded(card, allowed))
+        self.post_message(self.Loaded(card, allowed, history))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -210,6 +216,17 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             [_("Date"), _("Reason"), _("Note"), _("By")],
             [(x["departed_on"], x["reason"], x["note"], x["operator"]) for x in card.departures],
         )
+        self._fill(
+            "campaigns",
+            [_("Campaign"), _("Kind"), _("Status"), _("Member"), _("Calls"), _("Last outcome"),
+             _("Last call"), _("Came back")],
+            [
+                (h.campaign, _(h.kind), _(h.status), _(h.state), h.attempts,
+                 _(h.last_outcome) if h.last_outcome else "", (h.last_called_at or "")[:16],
+                 h.came_back_on or "")
+                for h in message.history
+            ],
+        )  # fmt: skip
 
     def _fill(self, key: str, headers: list[str], rows: list[tuple]) -> None:
         table = self.query_one(f"#table-{key}", DataTable)

@@ -12,8 +12,11 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from ...cells import printable
 from ...i18n import _
 from ...overview import Overview
+
+AGENDA_ROWS = 8
 
 
 def _date(value: object) -> str:
@@ -58,6 +61,7 @@ class HomeScreen(Screen[None]):
             yield Static(Text(self.db_path.name, style="bold"), id="home-db")
             yield Static(Text(str(self.db_path.parent)), id="home-path")
             yield Static(Text(_("Reading the database …")), id="home-figures")
+            yield Static("", id="home-agenda")
             yield Static("", id="home-hint")
         yield Footer(show_command_palette=False)
 
@@ -89,6 +93,20 @@ class HomeScreen(Screen[None]):
         for label, value in rows:
             table.add_row(Text(label), Text(value))
         figures.update(table)
+        agenda = self.query_one("#home-agenda", Static)
+        agenda.border_title = _("Callbacks due today")
+        if ov.callbacks:
+            calls = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
+            for when, campaign, number, name in ov.callbacks[:AGENDA_ROWS]:
+                overdue = when[:10] < ov.today.isoformat()
+                calls.add_row(Text(when, style="bold red" if overdue else "bold"),
+                              Text(printable(name)), Text(printable(number), style="dim"),
+                              Text(printable(campaign), style="dim"))  # fmt: skip
+            if len(ov.callbacks) > AGENDA_ROWS:
+                calls.add_row(Text(_("and {n} more").format(n=len(ov.callbacks) - AGENDA_ROWS)))
+            agenda.update(calls)
+        else:
+            agenda.update(Text(_("No callbacks due today."), style="dim"))
         hint = self.query_one("#home-hint", Static)
         if ov.customers == 0:
             hint.update(
