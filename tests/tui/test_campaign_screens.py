@@ -281,3 +281,35 @@ async def test_callbacks_due_today_on_the_home_screen(app: RetentionApp, desk_db
         agenda = text_of(app.screen.query_one("#home-agenda", Static))
         assert "2026-11-23 23:58" in agenda and "Calls today" in agenda
         assert agenda.count("Calls today") == 1  # the other is due in three days
+
+
+async def test_do_not_contact_from_the_card_keeps_the_customer_out_of_every_queue(
+    app: RetentionApp, desk_db: Path
+) -> None:
+    from retention_tui.tui.screens.card_forms import ContactBlockForm
+    from retention_tui.tui.screens.customer_card import CustomerCardScreen
+
+    campaign_id = campaign_with(desk_db, [1])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"C001", "escape", "enter")
+        await settle(pilot)
+        card = app.screen
+        assert isinstance(card, CustomerCardScreen)
+        await pilot.press("x")
+        assert isinstance(app.screen, ContactBlockForm)
+        await pilot.press("enter", "enter")  # phone, no reason: refused
+        assert isinstance(app.screen, ContactBlockForm)
+        await pilot.press(*"asked by letter", "enter")
+        await settle(pilot)
+        assert app.screen is card
+        assert "do not contact" in text_of(card.query_one("#card-contact", Static))
+        conn = open_database(desk_db)
+        assert campaigns.queue_state(conn, campaign_id)["do not contact"] == 1
+        conn.close()
+        await pilot.press("x", "enter", "enter")  # enter with no reason lifts it
+        await settle(pilot)
+    assert rows(desk_db, "SELECT count(*) FROM contact_blocks WHERE customer_id = 1") == [(0,)]
+    assert [r[0] for r in rows(desk_db, "SELECT action FROM audit WHERE action LIKE"
+                               " 'do not contact%' ORDER BY id")] == [
+        "do not contact: phone", "do not contact: phone"]  # fmt: skip

@@ -177,3 +177,51 @@ class CallForm(_Form):
             self.show_error(_("A callback needs a date (and time) to call back."))
             return
         self.dismiss((outcome, note, callback))
+
+
+class ContactBlockForm(_Form):
+    """Block a channel with a reason, or lift a block; returns (channel, reason or None)."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="ContactBlockForm")
+    CHANNELS = ("phone", "email", "sms", "letter")
+
+    def __init__(self, blocked: dict[str, str]) -> None:
+        super().__init__()
+        self.blocked = blocked
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(_("Do not contact"), classes="form-title", markup=False)
+            yield OptionList(
+                *(
+                    Option(Text(f"{_(c)}  ·  " + (_("blocked: {reason}").format(
+                        reason=self.blocked[c]) if c in self.blocked else _("open"))), id=c)
+                    for c in self.CHANNELS
+                ),
+                id="block-channel",
+            )  # fmt: skip
+            yield Input(placeholder=_("Why (required to block)"), id="block-reason")
+            yield Static("", classes="form-error", markup=False)
+            yield Label(_("Pick the channel, give the reason, enter saves. On a blocked "
+                          "channel, enter with no reason lifts the block. Escape cancels."),
+                        classes="form-hint", markup=False)  # fmt: skip
+
+    def on_mount(self) -> None:
+        choice = self.query_one(OptionList)
+        choice.highlighted = 0
+        choice.focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self) -> None:
+        self.query_one("#block-reason", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        channel = self.CHANNELS[self.query_one(OptionList).highlighted or 0]
+        reason = event.value.strip()
+        if reason:
+            self.dismiss((channel, reason))
+        elif channel in self.blocked:
+            self.dismiss((channel, None))
+        else:
+            self.show_error(_("Say why this customer is not to be contacted this way."))

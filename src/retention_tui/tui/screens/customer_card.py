@@ -65,6 +65,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             tooltip=_("Record that the customer left, and why"),
         ),
         Binding(
+            "x", "block", _("Do not contact"), id="card.block",
+            tooltip=_("Block a channel (phone, email, SMS, letter) with a reason, or lift it"),
+        ),
+        Binding(
             "plus", "add_to_campaign", _("+Campaign"), id="card.add_to_campaign",
             tooltip=_("Add this customer to a campaign"),
         ),
@@ -374,6 +378,30 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
         name = self.card.details["name"] if self.card else ""
         self.app.push_screen(DepartureForm(self.db_path, name), chosen)
+
+    def action_block(self) -> None:
+        from .card_forms import ContactBlockForm
+
+        blocked = {b["channel"]: b["reason"] for b in self.card.blocks} if self.card else {}
+
+        def chosen(result: tuple[str, str | None] | None) -> None:
+            if result is not None:
+                channel, reason = result
+                done = (
+                    _("{channel}: do not contact ({reason}).").format(
+                        channel=_(channel), reason=reason
+                    )
+                    if reason
+                    else _("{channel}: may be contacted again.").format(channel=_(channel))
+                )
+                self.save_change(
+                    lambda conn: campaigns.set_do_not_contact(
+                        conn, self.customer_id, channel, reason
+                    ),
+                    done,
+                )
+
+        self.app.push_screen(ContactBlockForm(blocked), chosen)
 
     def action_add_to_campaign(self) -> None:
         from .campaigns import add_to_campaign
