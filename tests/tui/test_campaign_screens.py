@@ -313,3 +313,19 @@ async def test_do_not_contact_from_the_card_keeps_the_customer_out_of_every_queu
     assert [r[0] for r in rows(desk_db, "SELECT action FROM audit WHERE action LIKE"
                                " 'do not contact%' ORDER BY id")] == [
         "do not contact: phone", "do not contact: phone"]  # fmt: skip
+
+
+async def test_the_last_allowed_attempt_ends_the_member(app: RetentionApp, desk_db: Path) -> None:
+    campaign_id = campaign_with(desk_db, [1, 3], max_attempts=1)
+    async with app.run_test(size=SIZE) as pilot:
+        session = await open_session(pilot)
+        await pilot.press("v", "space")  # voicemail on the only allowed attempt
+        await settle(pilot)
+        await pilot.press("n", "space")
+        await settle(pilot)
+        assert session.current is None
+        queue = text_of(session.query_one("#session-queue", Static))
+        assert "done 2" in queue and "cool-down" not in queue
+    members = rows(desk_db, "SELECT state, attempts, next_call_after FROM campaign_members"
+                   " WHERE campaign_id = ?", campaign_id)  # fmt: skip
+    assert members == [("no further action", 1, None)] * 2
