@@ -261,6 +261,46 @@ def new_campaign(
     return campaign_id
 
 
+def update_campaign(
+    conn: sqlite3.Connection,
+    campaign_id: int,
+    *,
+    name: str,
+    offer: str,
+    script: str,
+    starts_on: dt.date,
+    ends_on: dt.date | None,
+    cooldown_days: int,
+    max_attempts: int,
+) -> None:
+    """Change a campaign's name, offer, script, period and queue rules (audited)."""
+    name = " ".join(name.split())
+    if not name:
+        raise RetentionError(_("A campaign needs a name."))
+    _check_numbers(cooldown_days, max_attempts)
+    if ends_on is not None and ends_on < starts_on:
+        raise RetentionError(_("The campaign ends before it starts."))
+    new = {
+        "name": name, "offer": offer.strip(), "script": script.strip(),
+        "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat() if ends_on else None,
+        "cooldown_days": cooldown_days, "max_attempts": max_attempts,
+    }  # fmt: skip
+    with write(conn):
+        old = campaign(conn, campaign_id)
+        conn.execute(
+            "UPDATE campaigns SET name = :name, offer = :offer, script = :script,"
+            " starts_on = :starts_on, ends_on = :ends_on, cooldown_days = :cooldown_days,"
+            " max_attempts = :max_attempts WHERE id = :id",
+            {**new, "id": campaign_id},
+        )
+        changed = {k: v for k, v in new.items() if getattr(old, k) != v}
+        if changed:
+            audit.record(
+                conn, "edit campaign", "campaigns", campaign_id,
+                old={k: getattr(old, k) for k in changed}, new=changed,
+            )  # fmt: skip
+
+
 def set_status(conn: sqlite3.Connection, campaign_id: int, status: str) -> None:
     """Activate (draft → active), close, or reopen a campaign."""
     if status not in STATUSES:

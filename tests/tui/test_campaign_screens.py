@@ -329,3 +329,30 @@ async def test_the_last_allowed_attempt_ends_the_member(app: RetentionApp, desk_
     members = rows(desk_db, "SELECT state, attempts, next_call_after FROM campaign_members"
                    " WHERE campaign_id = ?", campaign_id)  # fmt: skip
     assert members == [("no further action", 1, None)] * 2
+
+
+async def test_edit_a_campaign_offer_period_and_script(app: RetentionApp, desk_db: Path) -> None:
+    from retention_tui.tui.screens.campaigns import EditCampaignForm
+
+    campaign_id = campaign_with(desk_db, [1])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("K")
+        await settle(pilot)
+        await pilot.press("E")
+        form = app.screen
+        assert isinstance(form, EditCampaignForm)
+        await pilot.press("enter", "ctrl+u", *"a free wash", "enter")  # the offer
+        await pilot.press("enter", "ctrl+u", *"2026-13-01", "ctrl+s")  # a bad end date
+        assert app.screen is form
+        assert "2026-13-01" in text_of(form.query_one(".form-error", Static))
+        await pilot.press("ctrl+u", *"2026-12-31", "enter", "enter", "enter")
+        await pilot.press(*"Hi {name}, {offer}! ", "ctrl+s")  # typed before the script
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignsScreen)
+    ((offer, ends_on, script),) = rows(
+        desk_db, "SELECT offer, ends_on, script FROM campaigns WHERE id = ?", campaign_id
+    )
+    assert (offer, ends_on) == ("a free wash", "2026-12-31")
+    assert script.startswith("Hi {name}, {offer}! Good morning {name}")
+    assert rows(desk_db, "SELECT count(*) FROM audit WHERE action = 'edit campaign'") == [(1,)]

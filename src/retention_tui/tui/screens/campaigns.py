@@ -157,6 +157,84 @@ class NewCampaignForm(_Form):
                       "cooldown_days": numbers[0], "max_attempts": numbers[1]})  # fmt: skip
 
 
+class EditCampaignForm(_Form):
+    """Name, offer, script, period and queue rules of a campaign; ctrl+s returns them."""
+
+    DEFAULT_CSS = (
+        FORM_CSS.format(name="EditCampaignForm")
+        + """
+    EditCampaignForm > Vertical { width: 84; }
+    EditCampaignForm TextArea { height: 8; margin-bottom: 1; }
+    EditCampaignForm .field { color: $text-muted; }
+    """
+    )
+    BINDINGS = [
+        *_Form.BINDINGS,
+        Binding("ctrl+s", "save", _("Save"), id="edit_campaign.save",
+                tooltip=_("Save the changes")),
+    ]  # fmt: skip
+    FIELDS = (
+        ("name", "Name"), ("offer", "Offer"), ("starts_on", "From (YYYY-MM-DD)"),
+        ("ends_on", "To (YYYY-MM-DD, empty: open)"), ("cooldown_days", "Cool-down days"),
+        ("max_attempts", "Maximum attempts"),
+    )  # fmt: skip
+
+    def __init__(self, found: Campaign) -> None:
+        super().__init__()
+        self.found = found
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea
+
+        with Vertical():
+            yield Label(_("Edit the campaign"), classes="form-title", markup=False)
+            for key, label in self.FIELDS:
+                yield Label(_(label), classes="field", markup=False)
+                value = getattr(self.found, key)
+                yield Input(value="" if value is None else str(value), id=f"edit-{key}")
+            yield Label(_("Script ({placeholders})").format(
+                placeholders=" ".join(f"{{{p}}}" for p in campaigns.PLACEHOLDERS)),
+                classes="field", markup=False)  # fmt: skip
+            yield TextArea(self.found.script, id="edit-script", soft_wrap=True)
+            yield Static("", classes="form-error", markup=False)
+            yield Label(_("Enter goes to the next field; ctrl+s saves, escape cancels."),
+                        classes="form-hint", markup=False)  # fmt: skip
+
+    def on_mount(self) -> None:
+        self.query_one("#edit-name", Input).focus()
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    def action_save(self) -> None:
+        from textual.widgets import TextArea
+
+        from ...clock import parse_iso_date
+
+        def value(key: str) -> str:
+            return self.query_one(f"#edit-{key}", Input).value.strip()
+
+        try:
+            starts = parse_iso_date(value("starts_on"))
+            ends = parse_iso_date(value("ends_on")) if value("ends_on") else None
+        except RetentionError as error:
+            self.show_error(error.message)
+            return
+        numbers = []
+        for key in ("cooldown_days", "max_attempts"):
+            if not value(key).isdigit():
+                self.show_error(_("Cool-down and attempts are whole numbers."))
+                return
+            numbers.append(int(value(key)))
+        self.dismiss({
+            "name": value("name"), "offer": value("offer"),
+            "script": self.query_one("#edit-script", TextArea).text,
+            "starts_on": starts, "ends_on": ends,
+            "cooldown_days": numbers[0], "max_attempts": numbers[1],
+        })  # fmt: skip
+
+
 class TemplateNameForm(_Form):
     DEFAULT_CSS = FORM_CSS.format(name="TemplateNameForm")
 
@@ -192,6 +270,8 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 tooltip=_("Start the campaign: its queue opens, its members get the badge")),
         Binding("x", "close", _("Close"), id="campaigns.close",
                 tooltip=_("End the campaign; its history stays")),
+        Binding("E", "edit", _("Edit"), id="campaigns.edit",
+                tooltip=_("Name, offer, script, period, cool-down and attempts")),
         Binding("t", "save_template", _("As template"), id="campaigns.template",
                 tooltip=_("Save the campaign as a template of your own")),
         Binding("e", "report", _("Effect"), id="campaigns.report",
@@ -319,6 +399,20 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     def action_close(self) -> None:
         self._status("closed", _("'{name}' is closed."))
+
+    def action_edit(self) -> None:
+        found = self._selected()
+        if found is None:
+            return
+
+        def chosen(fields: dict[str, Any] | None) -> None:
+            if fields is not None:
+                self.save_change(
+                    lambda conn: campaigns.update_campaign(conn, found.id, **fields),
+                    _("'{name}' saved.").format(name=fields["name"]),
+                )
+
+        self.app.push_screen(EditCampaignForm(found), chosen)
 
     def action_save_template(self) -> None:
         found = self._selected()
