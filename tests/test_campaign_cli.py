@@ -94,6 +94,10 @@ def test_make_fill_activate_and_work_a_campaign(
     assert code == 1 and "being called by tester in another session" in err
     campaigns.release(conn, screen)
     conn.close()
+    code, out, err = run(capsys, "--db", db, "campaign", "remove", campaign_id, "K00005")
+    assert code == 0 and out.startswith("1 customer removed"), err
+    code, _out, err = run(capsys, "--db", db, "campaign", "remove", campaign_id, "K77777")
+    assert code == 1 and "K77777" in err
     code, out, _err = run(capsys, "--db", db, "campaign", "list", "--format", "csv")
     assert out.splitlines()[0] == "id,name,kind,status,starts_on,ends_on,members,ready,done"
     assert f"{campaign_id},Away,retention,active," in out

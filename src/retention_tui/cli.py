@@ -16,7 +16,7 @@ import click
 
 from . import __version__, clock
 from .errors import RetentionError
-from .i18n import _
+from .i18n import _, ngettext
 
 log = logging.getLogger("retention_tui")
 
@@ -755,6 +755,42 @@ def campaign_add(
         _("{added} customers added ({already} were members already).").format(
             added=added, already=len(set(ids)) - added
         )
+    )
+
+
+@campaign.command(name="remove")
+@click.argument("campaign_id", type=int)
+@click.argument("customer_nos", nargs=-1)
+@click.option(
+    "--customers",
+    "customers_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=_("A CSV file with a customer_no column."),
+)
+@click.pass_obj
+def campaign_remove(
+    obj: Context, campaign_id: int, customer_nos: tuple[str, ...], customers_file: Path | None
+) -> None:
+    """Take customers (by number, or a CSV file's customer_no column) out of a campaign;
+    their calls stay in the history."""
+    from . import campaigns
+
+    numbers = list(customer_nos) + (_customer_numbers(customers_file) if customers_file else [])
+    if not numbers:
+        raise click.UsageError(_("Name the customers to remove, or give --customers FILE."))
+    conn = obj.open(create=False)
+    try:
+        campaigns.campaign(conn, campaign_id)
+        ids = campaigns.customer_ids_by_number(conn, numbers)
+        removed = campaigns.remove_members(conn, campaign_id, ids)
+    finally:
+        conn.close()
+    click.echo(
+        ngettext(
+            "{removed} customer removed from the campaign.",
+            "{removed} customers removed from the campaign.",
+            removed,
+        ).format(removed=removed)
     )
 
 
