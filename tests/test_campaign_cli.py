@@ -11,20 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from cli_run import run
 from retention_tui import campaigns
-from retention_tui.cli import main
 from retention_tui.db import open_database, write
 from retention_tui.facts import refresh_customer_facts
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def seed(path: Path, customers: int) -> None:

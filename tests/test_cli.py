@@ -7,19 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from cli_run import run
 from retention_tui import __version__
-from retention_tui.cli import main
 from retention_tui.db import SCHEMA_VERSION
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_version_and_help_on_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:

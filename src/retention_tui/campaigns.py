@@ -948,24 +948,27 @@ def effectiveness(conn: sqlite3.Connection, campaign_id: int) -> list[EffectRow]
     campaign at all, counted from the campaign's start)."""
     found = campaign(conn, campaign_id)
     members: list[tuple] = []
-    for customer_id, first_call, outcomes, operators, last_outcome in conn.execute(
+    # One statement: each member's calls folded, then the first visit after the first call
+    # looked up through the visits' customer index (not a query per member from Python).
+    for customer_id, first_call, outcomes, operators, last_outcome, returned in conn.execute(
         """
-        SELECT m.customer_id, min(k.called_at), group_concat(k.outcome, '|'),
-               group_concat(k.operator, '|'), m.last_outcome
-        FROM campaign_members m
-        LEFT JOIN calls k ON k.campaign_id = m.campaign_id AND k.customer_id = m.customer_id
-        WHERE m.campaign_id = ?
-        GROUP BY m.customer_id
+        WITH called AS (
+            SELECT m.customer_id, min(k.called_at) AS first_call,
+                   group_concat(k.outcome, '|') AS outcomes,
+                   group_concat(k.operator, '|') AS operators, m.last_outcome
+            FROM campaign_members m
+            LEFT JOIN calls k ON k.campaign_id = m.campaign_id AND k.customer_id = m.customer_id
+            WHERE m.campaign_id = ?
+            GROUP BY m.customer_id
+        )
+        SELECT called.*,
+               CASE WHEN first_call IS NOT NULL THEN
+                   (SELECT min(v.date) FROM visits v WHERE v.customer_id = called.customer_id
+                    AND v.date > substr(first_call, 1, 10)) END
+        FROM called
         """,
         (campaign_id,),
     ):
-        returned = None
-        if first_call:
-            row = conn.execute(
-                "SELECT min(date) FROM visits WHERE customer_id = ? AND date > ?",
-                (customer_id, first_call[:10]),
-            ).fetchone()
-            returned = row[0]
         members.append(
             (
                 customer_id,

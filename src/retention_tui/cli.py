@@ -23,6 +23,17 @@ log = logging.getLogger("retention_tui")
 _FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
 )
+_FILTERS = click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="COLUMN=FILTER",
+    help=_(
+        "A column filter in the desktop's filter language, e.g. city=utrecht, "
+        "months_away='>12', light=red (repeat to combine)."
+    ),
+)
+_SEARCH = click.option("--search", default="", help=_("Text that must appear in some text column."))
 
 
 class Context:
@@ -235,9 +246,7 @@ def report() -> None:
 
 
 @report.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def summary(obj: Context, fmt: str) -> None:
     """The database at a glance: customers, vehicles, visits, date range."""
@@ -273,22 +282,11 @@ def summary(obj: Context, fmt: str) -> None:
 
 
 @report.command()
-@click.option(
-    "--filter",
-    "filters",
-    multiple=True,
-    metavar="COLUMN=FILTER",
-    help=_(
-        "A column filter in the desktop's filter language, e.g. city=utrecht, "
-        "months_away='>12', light=red (repeat to combine)."
-    ),
-)
-@click.option("--search", default="", help=_("Text that must appear in some text column."))
+@_FILTERS
+@_SEARCH
 @click.option("--sort", default="name", show_default=True, help=_("Column to sort by."))
 @click.option("--desc", is_flag=True, help=_("Sort descending."))
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def customers(
     obj: Context, filters: tuple[str, ...], search: str, sort: str, desc: bool, fmt: str
@@ -347,9 +345,7 @@ def _month_option(ctx: click.Context, param: click.Parameter, value: str | None)
               help=_("First month (default: the first month with a visit)."))  # fmt: skip
 @click.option("--to", "last", callback=_month_option, metavar="YYYY-MM",
               help=_("Last month (default: this month)."))  # fmt: skip
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def loyalty_report(obj: Context, window: int | None, first: Any, last: Any, fmt: str) -> None:
     """Active, new and lapsed customers month by month, oldest month first."""
@@ -391,9 +387,7 @@ def loyalty_report(obj: Context, window: int | None, first: Any, last: Any, fmt:
 @click.option("--month", required=True, callback=_month_option, metavar="YYYY-MM")
 @click.option("--kind", type=click.Choice(["both", "new", "lapsed"]), default="both",
               show_default=True)  # fmt: skip
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def loyalty_customers(obj: Context, window: int | None, month: Any, kind: str, fmt: str) -> None:
     """The customers behind a month's new and lapsed figures."""
@@ -457,9 +451,7 @@ def reasons() -> None:
 @reasons.command(name="suggest")
 @click.argument("text")
 @click.option("--limit", type=int, default=5, show_default=True)
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def reasons_suggest(obj: Context, text: str, limit: int, fmt: str) -> None:
     """The reasons the departure form would suggest for TEXT, best first.
@@ -481,9 +473,7 @@ def reasons_suggest(obj: Context, text: str, limit: int, fmt: str) -> None:
 
 
 @reasons.command(name="clusters")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def reasons_clusters(obj: Context, fmt: str) -> None:
     """Groups of reasons that are likely the same; the suggested survivor first in each."""
@@ -556,9 +546,7 @@ def campaign_report(obj: Context, campaign_id: int, fmt: str) -> None:
 @click.option("--advisor", help=_("Only this advisor's customers."))
 @click.option("--brand", help=_("Only customers whose main vehicle is of this brand."))
 @click.option("--model", help=_("Only customers whose main vehicle is this model."))
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def departed(
     obj: Context, first: Any, last: Any, by: str, advisor: str | None, brand: str | None,
@@ -588,9 +576,7 @@ def departed(
     default="brand",
     show_default=True,
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def churn_report(obj: Context, by: str, fmt: str) -> None:
     """Lapsed customers per segment, their share and the yearly value they took with them."""
@@ -610,9 +596,7 @@ def churn_report(obj: Context, by: str, fmt: str) -> None:
 
 @report.command(name="retention")
 @click.option("--window", type=int, help=_("Loyalty window in months (default: the setting)."))
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def retention_report(obj: Context, window: int | None, fmt: str) -> None:
     """Retention per advisor: of the customers each served, the share who came back."""
@@ -637,9 +621,7 @@ def retention_report(obj: Context, window: int | None, fmt: str) -> None:
 @click.option("--segment", type=click.Choice(["brand", "advisor"]), help=_("Split by segment."))
 @click.option("--from", "first", callback=_month_option, metavar="YYYY-MM")
 @click.option("--to", "last", callback=_month_option, metavar="YYYY-MM")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@_FORMAT
 @click.pass_obj
 def invoices_report(
     obj: Context, period: str, segment: str | None, first: Any, last: Any, fmt: str
@@ -713,11 +695,8 @@ def campaign_new(
 
 @campaign.command(name="add")
 @click.argument("campaign_id", type=int)
-@click.option(
-    "--filter", "filters", multiple=True, metavar="COLUMN=FILTER",
-    help=_("A column filter in the desktop's filter language (repeat to combine)."),
-)  # fmt: skip
-@click.option("--search", default="", help=_("Text that must appear in some text column."))
+@_FILTERS
+@_SEARCH
 @click.option(
     "--customers",
     "customers_file",

@@ -288,13 +288,18 @@ def _by_customer(visits: Iterable[NewVisit]) -> dict[int, dict[int, list[int]]]:
     return months_of
 
 
-def _merged(cid: int, old: Sequence[Row], added: dict[int, list[int]]) -> list[Row]:
-    """A customer's rows once ``added`` ({month: [visits, mots, samples]}) joins ``old``."""
+def _merged(
+    cid: int, old: Sequence[Row], added: dict[int, list[int]], new_months: list[int] | None = None
+) -> list[Row]:
+    """A customer's rows once ``added`` ({month: [visits, mots, samples]}) joins ``old``;
+    the months the customer had no visit in before are appended to ``new_months``."""
     months = {row[1]: [row[2], row[3], row[4]] for row in old}
     for month, (visits, mots, samples) in added.items():
         entry = months.get(month)
         if entry is None:
             months[month] = [visits, mots, samples]
+            if new_months is not None:
+                new_months.append(month)
         else:
             entry[0] += visits
             entry[1] += mots
@@ -339,17 +344,10 @@ def _plan_rewrite(out: sqlite3.Connection, added: dict[int, dict[int, list[int]]
     batches = _Batches(out, "main.customer_months")
 
     def merge(cid: int, old: Sequence[Row]) -> None:
-        months = {row[1]: [row[2], row[3], row[4]] for row in old}
-        for month, (visits, mots, samples) in added[cid].items():
-            entry = months.get(month)
-            if entry is None:
-                months[month] = [visits, mots, samples]
-                new_totals[month][0] += 1  # one more customer in that month
-            else:
-                entry[0] += visits
-                entry[1] += mots
-                entry[2] += samples
-        batches.extend(_rows_of(cid, [[m, *months[m]] for m in sorted(months)]))
+        new_months: list[int] = []
+        batches.extend(_merged(cid, old, added[cid], new_months))
+        for month in new_months:
+            new_totals[month][0] += 1  # one more customer in that month
 
     pending = sorted(added)
     i = 0

@@ -323,7 +323,7 @@ class CallSessionScreen(Screen[None]):
             )
             if claim is None:
                 claim = campaigns.claim_next(conn, self.campaign_id, self.session)
-            current = self._read(conn, claim) if claim else None
+            current = self._read(conn, found, claim) if claim else None
             # The customer first; the queue's counts (a pass over every member) just after.
             self.post_message(self.Shown(found, current))
             queue = campaigns.queue_state(conn, self.campaign_id, self.session)
@@ -331,10 +331,9 @@ class CallSessionScreen(Screen[None]):
             conn.close()
         self.post_message(self.Counted(queue))
 
-    def _read(self, conn: Any, claim: Claim) -> Current:
+    def _read(self, conn: Any, found: Campaign, claim: Claim) -> Current:
         card = customers.customer_card(conn, claim.customer_id, ListContext.load(conn))
         values = campaigns.script_values(conn, self.campaign_id, claim.customer_id)
-        found = campaigns.campaign(conn, self.campaign_id)
         return Current(
             claim=claim,
             card=card,
