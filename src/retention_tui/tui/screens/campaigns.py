@@ -324,10 +324,11 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self.rows = message.rows
         table = self.query_one(DataTable)
         keep = table.cursor_row
-        table.clear(columns=True)
-        for title in (_("Name"), _("Kind"), _("Status"), _("From"), _("To"), _("Members"),
-                      _("Ready"), _("Callbacks"), _("Cool-down"), _("Done")):  # fmt: skip
-            table.add_column(Text(title))
+        table.clear()
+        if not table.columns:
+            for title in (_("Name"), _("Kind"), _("Status"), _("From"), _("To"), _("Members"),
+                          _("Ready"), _("Callbacks"), _("Cool-down"), _("Done")):  # fmt: skip
+                table.add_column(Text(title))
         for c, queue in message.rows:
             table.add_row(
                 Text(printable(c.name)), Text(_(c.kind)), Text(_(c.status)), Text(c.starts_on),
