@@ -424,14 +424,22 @@ def remove_members(conn: sqlite3.Connection, campaign_id: int, customer_ids: Ite
             "DELETE FROM campaign_members WHERE campaign_id = ? AND customer_id = ?",
             ((campaign_id, cid) for cid in ids),
         )
+        removed = conn.total_changes - before
         conn.executemany(
             "DELETE FROM call_claims WHERE campaign_id = ? AND customer_id = ?",
             ((campaign_id, cid) for cid in ids),
         )
-        removed = conn.total_changes - before
         if removed:
             audit.record(conn, "remove members", "campaigns", campaign_id, new={"removed": ids})
     return removed
+
+
+def members_scope(campaign_id: int) -> tuple[str, list[int]]:
+    """SQL (on ``customers c``) for the members of a campaign, for the desktop's list."""
+    return (
+        "c.id IN (SELECT customer_id FROM campaign_members WHERE campaign_id = ?)",
+        [campaign_id],
+    )
 
 
 # -- do not contact ------------------------------------------------------------------------------

@@ -767,6 +767,10 @@ def scope_condition(scope: tuple) -> tuple[str, list[Any]]:
 
         _kind, by, group, months = scope
         return churn.churn_scope(by, group, months)
+    if scope[0] == "campaign":
+        from . import campaigns
+
+        return campaigns.members_scope(scope[1])
     raise FilterError(f"unknown scope {scope[0]!r}")
 
 

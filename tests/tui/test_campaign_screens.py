@@ -18,11 +18,13 @@ from retention_tui.db import open_database, write
 from retention_tui.tui.app import RetentionApp
 from retention_tui.tui.screens.call_session import CallbackForm, CallSessionScreen, NoteForm
 from retention_tui.tui.screens.campaigns import (
+    CampaignMembersScreen,
     CampaignPicker,
     CampaignsScreen,
     NewCampaignForm,
 )
-from retention_tui.tui.screens.card_forms import NpsForm
+from retention_tui.tui.screens.card_forms import ConfirmForm, NpsForm
+from retention_tui.tui.widgets.customer_table import CustomerTable
 
 from .test_app import text_of
 
@@ -356,3 +358,48 @@ async def test_edit_a_campaign_offer_period_and_script(app: RetentionApp, desk_d
     assert (offer, ends_on) == ("a free wash", "2026-12-31")
     assert script.startswith("Hi {name}, {offer}! Good morning {name}")
     assert rows(desk_db, "SELECT count(*) FROM audit WHERE action = 'edit campaign'") == [(1,)]
+
+
+async def test_members_listed_and_removed_one_or_a_whole_list(
+    app: RetentionApp, desk_db: Path
+) -> None:
+    campaign_id = campaign_with(desk_db, [1, 2, 3, 4])
+    conn = open_database(desk_db)
+    campaigns.log_outcome(conn, campaign_id, 2, "no-answer", session="test")
+    conn.close()
+
+    def members() -> list[int]:
+        found = rows(desk_db, "SELECT customer_id FROM campaign_members WHERE campaign_id = ?"
+                     " ORDER BY 1", campaign_id)  # fmt: skip
+        return [m for (m,) in found]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("K")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CampaignMembersScreen)
+        assert "Calls today" in str(screen.sub_title)
+        assert screen.query_one(CustomerTable).row_count == 4
+        await pilot.press("delete")  # the first row, sorted by name
+        await settle(pilot)
+        first_gone = {1, 2, 3, 4} - set(members())
+        assert len(first_gone) == 1
+        assert screen.query_one(CustomerTable).row_count == 3
+        await pilot.press("slash", *"Utrecht", "escape")  # customers 1 and 3 live there
+        await settle(pilot)
+        await pilot.press("X")
+        assert isinstance(app.screen, ConfirmForm)
+        await pilot.press("escape")  # no: nothing changes
+        await settle(pilot)
+        assert len(members()) == 3
+        await pilot.press("X", "y")
+        await settle(pilot)
+        assert set(members()) == {2, 4} - first_gone
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignsScreen)
+    # the calls stay in the history
+    assert rows(desk_db, "SELECT customer_id, outcome FROM calls") == [(2, "no answer")]

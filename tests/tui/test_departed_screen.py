@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from retention_tui import churn
+from retention_tui import campaigns, churn
 from retention_tui.db import open_database
 from retention_tui.tui.app import RetentionApp
+from retention_tui.tui.screens.campaigns import CampaignPicker
 from retention_tui.tui.screens.departed import DepartedScreen
 from retention_tui.tui.screens.desktop import ScopedListScreen
 from retention_tui.tui.widgets.customer_table import CustomerTable
@@ -149,3 +151,29 @@ async def test_departed_report_for_one_brand(app: RetentionApp) -> None:
         assert rows(pilot) == [("Moved away", "1"), ("Too expensive", "1")]
         info = str(app.screen.query_one("#departed-info", Static).content)
         assert "only brand volkswagen" in info
+
+
+async def test_a_departed_list_goes_into_a_campaign(app: RetentionApp, desk_db: Path) -> None:
+    conn = open_database(desk_db)
+    campaign_id = campaigns.new_campaign(conn, "win-back", "Ask why they left")
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        assert rows(pilot)[0] == ("Too expensive", "2")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ScopedListScreen)
+        await pilot.press("plus")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignPicker)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ScopedListScreen)
+    conn = sqlite3.connect(desk_db)
+    members = conn.execute(
+        "SELECT customer_id FROM campaign_members WHERE campaign_id = ? ORDER BY 1", (campaign_id,)
+    ).fetchall()
+    conn.close()
+    assert members == [(1,), (2,)]  # the two who left because it was too expensive

@@ -10,9 +10,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from retention_tui import campaigns
 from retention_tui.customer_list import DRILLDOWN_COLUMNS
 from retention_tui.db import open_database, write
 from retention_tui.tui.app import RetentionApp
+from retention_tui.tui.screens.campaigns import CampaignPicker
 from retention_tui.tui.screens.card_forms import CallForm
 from retention_tui.tui.screens.customer_card import CustomerCardScreen
 from retention_tui.tui.screens.departure import DepartureForm
@@ -228,3 +230,28 @@ async def test_months_key_changes_the_range(app: RetentionApp) -> None:
         await pilot.press("m", "m")  # all, then 12
         await settle(pilot)
         assert len(rows(pilot)) == 12
+
+
+async def test_a_drilldown_goes_into_a_campaign(app: RetentionApp, desk_db: Path) -> None:
+    conn = open_database(desk_db)
+    campaign_id = campaigns.new_campaign(conn, "lapsed-check-in", "Lapsed in June")
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_loyalty(pilot)
+        await go_to(pilot, "2026-06", "lapsed")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert listed(pilot) == ["C002"]
+        await pilot.press("plus")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignPicker)
+        await pilot.press("enter")  # the newest open campaign
+        await settle(pilot)
+        assert isinstance(app.screen, DrilldownScreen)
+    conn = sqlite3.connect(desk_db)
+    assert conn.execute(
+        "SELECT c.customer_no, m.source FROM campaign_members m"
+        " JOIN customers c ON c.id = m.customer_id WHERE m.campaign_id = ?",
+        (campaign_id,),
+    ).fetchall() == [("C002", "list: 2026-06: lapsed customers (window 12 months)")]
+    conn.close()

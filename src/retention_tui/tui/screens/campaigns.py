@@ -20,12 +20,14 @@ from textual.widgets.option_list import Option
 from ... import campaigns
 from ...campaigns import Campaign, EffectRow, Template
 from ...cells import printable
+from ...customer_list import CustomerQuery
 from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
-from .card_forms import FORM_CSS, _Form
+from .card_forms import FORM_CSS, ConfirmForm, _Form
+from .desktop import ScopedListScreen
 
 
 def _read(db_path: Path, read: Callable[[Any], Any]) -> Any:
@@ -272,6 +274,8 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 tooltip=_("End the campaign; its history stays")),
         Binding("E", "edit", _("Edit"), id="campaigns.edit",
                 tooltip=_("Name, offer, script, period, cool-down and attempts")),
+        Binding("m", "members", _("Members"), id="campaigns.members",
+                tooltip=_("The campaign's customers: search, filter, open a card, remove")),
         Binding("t", "save_template", _("As template"), id="campaigns.template",
                 tooltip=_("Save the campaign as a template of your own")),
         Binding("e", "report", _("Effect"), id="campaigns.report",
@@ -342,7 +346,7 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             table.move_cursor(row=min(keep, len(message.rows) - 1))
         self.query_one("#campaigns-info", Static).update(
             _("{n} campaigns. Enter: call session · n: new from a template · a: activate · "
-              "x: close · e: effect").format(n=len(message.rows))
+              "m: members · x: close · e: effect").format(n=len(message.rows))
         )  # fmt: skip
         table.focus()
 
@@ -400,6 +404,12 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     def action_close(self) -> None:
         self._status("closed", _("'{name}' is closed."))
+
+    def action_members(self) -> None:
+        found = self._selected()
+        if found is not None:
+            self.app.push_screen(CampaignMembersScreen(self.db_path, found),
+                                 lambda _r: self.reload())  # fmt: skip
 
     def action_edit(self) -> None:
         found = self._selected()
@@ -504,6 +514,75 @@ class CampaignReportScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+class CampaignMembersScreen(SavesChanges, ScopedListScreen):
+    """A campaign's members in the desktop's list (search, filters, sort, card, export), with
+    keys to take the customer under the cursor, or the whole list shown, out of it."""
+
+    BINDING_GROUP_TITLE = _("Members")
+    BINDINGS = [
+        Binding("delete", "remove", _("Remove"), id="members.remove",
+                tooltip=_("Take the customer under the cursor out of the campaign")),
+        Binding("X", "remove_list", _("Remove list"), id="members.remove_list",
+                tooltip=_("Take every customer of this list out of the campaign")),
+    ]  # fmt: skip
+
+    def __init__(self, db_path: Path, campaign: Campaign) -> None:
+        super().__init__(
+            db_path,
+            CustomerQuery(scope=("campaign", campaign.id)),
+            _("Members of '{name}'").format(name=printable(campaign.name)),
+        )
+        self.campaign = campaign
+
+    def action_remove(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            self.notify(_("No customer under the cursor."), severity="warning", markup=False)
+            return
+        customer_id, name = row.id, str(row.values.get("name") or "")
+        self.save_change(
+            lambda conn: campaigns.remove_members(conn, self.campaign.id, [customer_id]),
+            _("{name} is out of '{campaign}'; the calls stay in the history.").format(
+                name=name, campaign=self.campaign.name
+            ),
+        )
+
+    def action_remove_list(self) -> None:
+        query = self.customer_query
+        if not (query.search.strip() or query.filters):
+            what = _("every member")
+        else:
+            what = _("the {count} customers of this list").format(count=f"{self.table.row_count:,}")
+
+        def remove(conn: Any) -> None:
+            from ...customer_list import ListContext, snapshot
+
+            found = list(snapshot(conn, query, ListContext.load(conn)) or [])
+            campaigns.remove_members(conn, self.campaign.id, found)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.save_change(
+                    remove,
+                    _("Removed {what} from '{campaign}'.").format(
+                        what=what, campaign=self.campaign.name
+                    ),
+                )
+
+        self.app.push_screen(
+            ConfirmForm(
+                _("Take {what} out of '{campaign}'?").format(what=what,
+                                                            campaign=self.campaign.name),
+                _("Their calls stay in the history; + adds them again. "
+                  "Enter or y removes, escape or n keeps them."),
+            ),
+            answered,
+        )  # fmt: skip
+
+    def after_save(self) -> None:
+        self.table.reload()
 
 
 def add_to_campaign(screen: Any, db_path: Path, what: str, ids: Callable[[Any], list[int]],

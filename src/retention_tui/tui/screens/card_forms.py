@@ -44,6 +44,29 @@ class _Form(ModalScreen):
         self.query_one(".form-error", Static).update(Text(text))
 
 
+class ConfirmForm(_Form):
+    """A question with its consequence; enter or y answers yes (True), escape or n no."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="ConfirmForm")
+    BINDINGS = [
+        Binding("enter,y", "yes", _("Yes"), id="confirm.yes", tooltip=_("Do it")),
+        Binding("n", "cancel", _("No"), id="confirm.no", tooltip=_("Keep everything as it is")),
+    ]
+
+    def __init__(self, question: str, hint: str) -> None:
+        super().__init__()
+        self.question = question
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, classes="form-title", markup=False)
+            yield Label(self.hint, classes="form-hint", markup=False)
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+
 class NpsForm(_Form):
     """Ask for a score 0-10; returns it, or None."""
 
