@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import audit, clock, loyalty, settings
+from . import audit, clock, loyalty, settings, tags
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -148,6 +148,7 @@ COLUMNS: tuple[ListColumn, ...] = (
         align="right",
     ),
     ListColumn("status", "Status", "status", 17, "{status}"),
+    ListColumn("tags", "Tags", "tags", 24, "", None, "{untagged}"),
 )
 EMAIL = ListColumn("email", "Email", "text", 24, "c.email", "email", "coalesce(c.email, '') = ''")
 # The loyalty drilldown's own columns.
@@ -216,6 +217,8 @@ class ListContext:
     overdue_factor: float = 1.5
     home_postcodes: tuple[str, ...] = ()
     """Postcode prefixes of the workshop's own area (the passer-by hint); empty: no hint."""
+    tag_codes: tuple[tuple[str, str], ...] = ()
+    """The tag catalogue's (code, label) pairs; empty: codes are taken as typed."""
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> ListContext:
@@ -225,6 +228,7 @@ class ListContext:
             long_months=int(settings.get(conn, "long_term_lapsed_months")),
             overdue_factor=float(settings.get(conn, "overdue_factor")),
             home_postcodes=tuple(str(p) for p in settings.get(conn, "home_postcode_prefixes")),
+            tag_codes=tags.codes(conn),
         )
 
     def away_cut(self, months: int) -> str:
@@ -270,6 +274,8 @@ class ListContext:
             status=self.status_sql,
             retention=self.flag_sql("retention"),
             caring=self.flag_sql("caring"),
+            untagged=f"c.id NOT IN (SELECT customer_id FROM customer_tags"
+            f" WHERE coalesce(valid_until, '{tags.NO_END}') >= '{self.today.isoformat()}')",
         )
 
 
@@ -603,6 +609,118 @@ def _compile_flag(col: ListColumn, raw: str, ctx: ListContext, out: Compiled) ->
     out.where.append((sql if on != negate else f"NOT {sql}", []))
 
 
+# The parts of a tag filter, for their messages.
+TAG_SET = ListColumn("tags", "Tag set on", "date", 0, "")
+TAG_GRADE = ListColumn("tags", "Tag grade", "number", 0, "")
+TAG_FOLLOW_UP = ListColumn("tags", "Tag follow-up", "date", 0, "")
+_GRADE_RANGE = re.compile(r"^(\d)\s*-\s*(\d)$")
+
+
+def _tag_bounds(part: ListColumn, raw: str, sql: str) -> tuple[str, list[Any]]:
+    tests: list[str] = []
+    params: list[Any] = []
+    for op, value in _bounds(part, raw):
+        low_high = value if op == "not" else None
+        as_text = (lambda v: v.isoformat()) if part.kind == "date" else (lambda v: v)
+        if low_high is not None:
+            tests.append(f"{sql} NOT BETWEEN ? AND ?")
+            params.extend(as_text(v) for v in low_high)
+        else:
+            tests.append(f"{sql} {op} ?")
+            params.append(as_text(value))
+    return " AND ".join(tests), params
+
+
+_TAG_WORD = re.compile(r"^(grade|set|follow-?up)(:.*)?$|^unseen$", re.IGNORECASE)
+
+
+def _tag_codes(text: str, ctx: ListContext) -> list[str]:
+    wanted: list[str] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if not ctx.tag_codes:
+            wanted.append(fold(part))
+            continue
+        try:
+            wanted.append(tags.resolve(ctx.tag_codes, part))
+        except RetentionError as problem:
+            raise FilterError(problem.message) from None
+    return wanted
+
+
+def _compile_tag_term(term: str, ctx: ListContext) -> tuple[str, list[Any]]:
+    """One ``[!]code[,code] [grade:..] [set:..] [follow-up[:..]] [unseen]`` term; a label
+    (``Test ride``) stands for its code."""
+    negate = term.startswith("!")
+    words = term.lstrip("!").split()
+    if not words:
+        raise FilterError(_("Tags: name a tag after '!', e.g. !tyre-storage."))
+    name_words = len(words)
+    for i, word in enumerate(words):
+        if i and _TAG_WORD.match(word):
+            name_words = i
+            break
+    try:
+        wanted = _tag_codes(" ".join(words[:name_words]), ctx)
+    except FilterError:
+        if name_words == 1:
+            raise
+        _tag_codes(words[0], ctx)  # the first word is a tag: the second is not understood
+        wanted, name_words = [], 1
+    qualifiers = words[name_words:]
+    tests = [
+        f"ct.tag_id IN (SELECT id FROM tags WHERE code IN ({', '.join('?' * len(wanted))}))",
+        "coalesce(ct.valid_until, ?) >= ?",
+    ]
+    params: list[Any] = [*wanted, tags.NO_END, ctx.today.isoformat()]
+    join = ""
+    for word in qualifiers:
+        name, _colon, value = word.partition(":")
+        name = fold(name)
+        if name == "grade" and value:
+            ranged = _GRADE_RANGE.match(value)
+            sql, more = _tag_bounds(
+                TAG_GRADE, f"{ranged[1]}..{ranged[2]}" if ranged else value, "ct.grade"
+            )
+        elif name == "set" and value:
+            sql, more = _tag_bounds(TAG_SET, value, "ct.set_on")
+        elif name in ("follow-up", "followup"):
+            choice = fold(value) or "due"
+            if choice == "due":
+                sql, more = "ct.follow_up_on <= ?", [ctx.today.isoformat()]
+            elif choice == "none":
+                sql, more = "ct.follow_up_on IS NULL", []
+            elif choice == "any":
+                sql, more = "ct.follow_up_on IS NOT NULL", []
+            else:
+                sql, more = _tag_bounds(TAG_FOLLOW_UP, value, "ct.follow_up_on")
+        elif name == "unseen" and not value:
+            # no workshop visit after the day the tag applies from
+            join = " JOIN customers u ON u.id = ct.customer_id"
+            sql, more = "(u.last_visit IS NULL OR u.last_visit <= ct.set_on)", []
+        else:
+            raise FilterError(
+                _(
+                    "Tags: '{word}' is not understood. After the code: grade:1..2, "
+                    "set:2026-01..2026-03, follow-up (due), follow-up:none, unseen."
+                ).format(word=word)
+            )
+        tests.append(sql)
+        params.extend(more)
+    inner = f"SELECT ct.customer_id FROM customer_tags ct{join} WHERE {' AND '.join(tests)}"
+    return f"c.id {'NOT IN' if negate else 'IN'} ({inner})", params
+
+
+def _compile_tags(raw: str, ctx: ListContext, out: Compiled) -> None:
+    """``tag & tag ...``: every term must hold (see :func:`_compile_tag_term`)."""
+    terms = [term.strip() for term in raw.split("&") if term.strip()]
+    if not terms:
+        raise FilterError(_("Tags: type a tag code, e.g. inspection or !tyre-storage."))
+    for term in terms:
+        out.where.append(_compile_tag_term(term, ctx))
+
+
 def compile_filter(col: ListColumn, text: str, ctx: ListContext, out: Compiled) -> None:
     """Add the SQL for one typed column filter to ``out``, or raise :class:`FilterError`."""
     raw = text.strip()
@@ -624,6 +742,8 @@ def compile_filter(col: ListColumn, text: str, ctx: ListContext, out: Compiled) 
         _compile_choice(col, raw, ctx, out)
     elif col.kind == "flag":
         _compile_flag(col, raw, ctx, out)
+    elif col.kind == "tags":
+        _compile_tags(raw, ctx, out)
     if col.needs_vehicle:
         out.needs_vehicle = True
 
@@ -679,7 +799,7 @@ class CustomerQuery:
         return self.with_filter(key, "")
 
     def sorted_by(self, key: str, descending: bool) -> CustomerQuery:
-        if column(key).computed:
+        if column(key).computed or not column(key).sort_sql:
             raise FilterError(_("The column {column} cannot be sorted.").format(
                 column=column(key).title))  # fmt: skip
         return replace(self, sort=key, descending=descending)
@@ -729,7 +849,7 @@ class CustomerQuery:
         return cls(
             search=str(data.get("search", "")),
             filters=tuple((str(k), str(t)) for k, t in data.get("filters", [])),
-            sort=sort if sort in COLUMN_BY_KEY else "name",
+            sort=sort if COLUMN_BY_KEY.get(sort, KIND).sort_sql else "name",
             descending=bool(data.get("descending", False)),
         )
 
@@ -1072,8 +1192,11 @@ def fetch_rows(
                     "retention": bool(retention),
                     "caring": bool(caring),
                     "email": email,
+                    "tags": None,
                 },
             )
+    for cid, text in tags.valid_codes(conn, list(rows)).items():
+        rows[cid].values["tags"] = text
     if is_loyalty_scope(scope):
         assert scope is not None
         _kind, month, window = scope

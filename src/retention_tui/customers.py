@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from . import audit, clock, settings
+from . import audit, clock, settings, tags
 from .customer_list import ListContext, ListRow, fetch_rows
 from .db import read_only, write
 from .errors import RetentionError
@@ -66,6 +66,9 @@ def set_traffic_light(conn: sqlite3.Connection, customer_id: int, light: str, re
             old=old,
             new=light,
         )
+        if light in ("yellow", "red"):  # money owed books "dunned", a complaint "complaint"
+            for code in tags.automatic_for_reason(reason):
+                tags.book_automatic(conn, [customer_id], code, reason.strip())
 
 
 def set_nps(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, churn, clock, customer_months, reasons, search_index
+from . import audit, churn, clock, customer_months, reasons, search_index, tags
 from .db import write
 from .db.connection import bulk_load
 from .errors import RetentionError
@@ -1252,6 +1252,16 @@ class _TrafficLights(_KindImporter):
             " customer_id, old_light, light FROM temp.changed",
             (now, operator),
         )
+        # A reason that says money is owed books "dunned"; an open complaint, "complaint".
+        booked: dict[str, list[int]] = {}
+        for customer_id, reason in self.conn.execute(
+            "SELECT customer_id, reason FROM temp.changed WHERE reason IS NOT NULL"
+            " AND light IN ('yellow', 'red')"
+        ):
+            for code in tags.automatic_for_reason(reason):
+                booked.setdefault(code, []).append(customer_id)
+        for code, ids in booked.items():
+            tags.book_automatic(self.conn, ids, code, _("from the traffic light import"))
         return inserted, updated, len(rows) - inserted - updated
 
 

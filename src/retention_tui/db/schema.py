@@ -496,7 +496,58 @@ VALUES
  || 'you like to come by?', 60, 7, 3);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
+# Version 7: the tag catalogue (group, default validity, retired), the day a tag applies
+# from, follow-ups found by date, vehicles taken in trade; about 25 built-in tags.
+V7 = """
+ALTER TABLE tags ADD COLUMN grp TEXT NOT NULL DEFAULT 'other';
+ALTER TABLE tags ADD COLUMN valid_days INTEGER;          -- default validity; NULL: no end
+ALTER TABLE tags ADD COLUMN retired_at TEXT;             -- no longer offered; filters still work
+ALTER TABLE customer_tags ADD COLUMN set_on TEXT;        -- the day it applies from
+UPDATE customer_tags SET set_on = substr(created_at, 1, 10);
+CREATE INDEX customer_tags_follow_up ON customer_tags(follow_up_on)
+    WHERE follow_up_on IS NOT NULL;
+
+CREATE TABLE trade_ins (
+    id          INTEGER PRIMARY KEY,
+    brand       TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    year        INTEGER,
+    mileage     INTEGER,
+    price       REAL,
+    note        TEXT,
+    operator    TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+INSERT OR IGNORE INTO tags (code, label, grp, graded, automatic, builtin, valid_days) VALUES
+('inspection', 'Inspection customer', 'service', 1, 0, 1, NULL),
+('tyre-storage', 'Tyre storage', 'service', 0, 0, 1, NULL),
+('winter-storage', 'Winter storage', 'service', 0, 0, 1, NULL),
+('conversion', 'Conversion customer', 'service', 0, 0, 1, NULL),
+('tyre-service', 'Tyre service customer', 'service', 0, 0, 1, NULL),
+('service-contract', 'Service contract', 'service', 0, 0, 1, NULL),
+('warranty', 'Extended warranty', 'service', 0, 0, 1, NULL),
+('bodywork', 'Bodywork and paint customer', 'service', 0, 0, 1, NULL),
+('test-ride', 'Test ride', 'interest', 1, 0, 1, 365),
+('purchase-interest', 'Purchase interest', 'interest', 1, 0, 1, 180),
+('accessories', 'Interest in accessories and clothing', 'interest', 0, 0, 1, 180),
+('bought-here', 'Vehicle bought here', 'relationship', 0, 0, 1, NULL),
+('club-member', 'Club member', 'relationship', 0, 0, 1, NULL),
+('touring', 'Touring rider', 'relationship', 0, 0, 1, NULL),
+('key-customer', 'Key customer', 'relationship', 1, 0, 1, NULL),
+('referral', 'Recommends us', 'relationship', 0, 0, 1, NULL),
+('complaint', 'Complaint', 'relationship', 1, 1, 1, 365),
+('fleet', 'Fleet customer', 'account', 0, 0, 1, NULL),
+('leasing', 'Leasing customer', 'account', 0, 0, 1, NULL),
+('dunned', 'Dunned', 'account', 0, 1, 1, 365),
+('newsletter', 'Newsletter', 'contact', 0, 0, 1, NULL),
+('sms-sent', 'SMS sent', 'contact', 0, 1, 1, 365),
+('email-sent', 'Email sent', 'contact', 0, 1, 1, 365),
+('letter-sent', 'Letter sent', 'contact', 0, 1, 1, 365),
+('do-not-contact', 'Do not contact', 'contact', 0, 0, 1, NULL);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
