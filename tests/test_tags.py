@@ -16,7 +16,6 @@ from retention_tui import customer_list as cl
 from retention_tui.customer_list import CustomerQuery, FilterError, ListContext
 from retention_tui.db import open_database
 from retention_tui.errors import RetentionError
-
 from tag_data import SEED_FILTERS, book
 
 
@@ -92,7 +91,7 @@ def test_tagging_again_refreshes_and_a_list_is_tagged_at_once(desk: sqlite3.Conn
         " WHERE code = 'inspection') GROUP BY customer_id ORDER BY 1"
     ).fetchall()
     assert rows == [(1, 1), (2, 1), (3, 2)]
-    first = [t for t in tags.of_customer(desk, 1) if t.code == "inspection"][0]
+    first = next(t for t in tags.of_customer(desk, 1) if t.code == "inspection")
     assert (first.grade, first.note, first.set_on) == (2, "spring mailing", "2026-11-23")
     actions = desk.execute(
         "SELECT action, count(*) FROM audit WHERE entity = 'tags' GROUP BY action ORDER BY 1"
@@ -121,7 +120,7 @@ def test_end_remove_and_follow_up(desk: sqlite3.Connection) -> None:
     tags.set_follow_up(desk, due[0].customer_tag_id, None)  # done
     tags.set_follow_up(desk, due[1].customer_tag_id, dt.date(2026, 12, 1))  # later
     assert tags.follow_ups_due(desk) == []
-    ride = [t for t in tags.of_customer(desk, 1) if t.code == "test-ride"][0]
+    ride = next(t for t in tags.of_customer(desk, 1) if t.code == "test-ride")
     tags.end(desk, ride.id)
     assert found(desk, ("tags", "test-ride")) == {3, 6}
     tags.remove(desk, ride.id)
