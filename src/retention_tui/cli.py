@@ -34,6 +34,12 @@ _FILTERS = click.option(
     ),
 )
 _SEARCH = click.option("--search", default="", help=_("Text that must appear in some text column."))
+_CUSTOMERS_FILE = click.option(
+    "--customers",
+    "customers_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=_("A CSV file with a customer_no column."),
+)
 
 
 class Context:
@@ -163,7 +169,7 @@ def demo(obj: Context, customers: int, seed: int, no_open: bool, force: bool) ->
 
 # -- import ---------------------------------------------------------------------------------
 
-IMPORT_KINDS = ["customers", "vehicles", "visits", "traffic-lights", "departures"]
+IMPORT_KINDS = ["customers", "vehicles", "visits", "traffic-lights", "departures", "tags"]
 
 
 @cli.command(name="import")
@@ -200,7 +206,8 @@ def import_(
     skip_bad_rows: bool,
 ) -> None:
     """Import a CSV export from the dealer system (KIND: customers, vehicles, visits,
-    traffic-lights). All or nothing unless --skip-bad-rows; every rejected row is named."""
+    traffic-lights, departures, tags). All or nothing unless --skip-bad-rows; every rejected
+    row is named."""
     from . import importer
 
     options = importer.ImportOptions.build(
@@ -697,12 +704,7 @@ def campaign_new(
 @click.argument("campaign_id", type=int)
 @_FILTERS
 @_SEARCH
-@click.option(
-    "--customers",
-    "customers_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help=_("A CSV file with a customer_no column."),
-)
+@_CUSTOMERS_FILE
 @click.pass_obj
 def campaign_add(
     obj: Context, campaign_id: int, filters: tuple[str, ...], search: str,
@@ -710,23 +712,10 @@ def campaign_add(
 ) -> None:  # fmt: skip
     """Add the customers of a desktop filter, or of a CSV file, to a campaign."""
     from . import campaigns
-    from . import customer_list as cl
 
-    if customers_file is not None and (filters or search):
-        raise click.UsageError(_("Give either --customers or --filter/--search, not both."))
     conn = obj.open(create=False)
     try:
-        if customers_file is not None:
-            numbers = _customer_numbers(customers_file)
-            ids = campaigns.customer_ids_by_number(conn, numbers)
-            source = customers_file.name
-        else:
-            query = cl.query_from_options(filters, search)
-            ctx = cl.ListContext.load(conn)
-            query.check(ctx)
-            found = cl.snapshot(conn, query, ctx)
-            ids = list(found or [])
-            source = " ".join(["filter", *filters, *([f"search={search}"] if search else [])])
+        ids, source = _chosen_customers(conn, filters, search, customers_file)
         added = campaigns.add_members(conn, campaign_id, ids, source)
     finally:
         conn.close()
@@ -740,12 +729,7 @@ def campaign_add(
 @campaign.command(name="remove")
 @click.argument("campaign_id", type=int)
 @click.argument("customer_nos", nargs=-1)
-@click.option(
-    "--customers",
-    "customers_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help=_("A CSV file with a customer_no column."),
-)
+@_CUSTOMERS_FILE
 @click.pass_obj
 def campaign_remove(
     obj: Context, campaign_id: int, customer_nos: tuple[str, ...], customers_file: Path | None
@@ -771,6 +755,27 @@ def campaign_remove(
             removed,
         ).format(removed=removed)
     )
+
+
+def _chosen_customers(
+    conn: sqlite3.Connection, filters: tuple[str, ...], search: str, customers_file: Path | None
+) -> tuple[list[int], str]:
+    """The customers a command works on: a desktop filter or a CSV file's customer_no
+    column; with where they came from."""
+    from . import campaigns
+    from . import customer_list as cl
+
+    if customers_file is not None and (filters or search):
+        raise click.UsageError(_("Give either --customers or --filter/--search, not both."))
+    if customers_file is not None:
+        numbers = _customer_numbers(customers_file)
+        return campaigns.customer_ids_by_number(conn, numbers), customers_file.name
+    query = cl.query_from_options(filters, search)
+    ctx = cl.ListContext.load(conn)
+    query.check(ctx)
+    found = cl.snapshot(conn, query, ctx)
+    source = " ".join(["filter", *filters, *([f"search={search}"] if search else [])])
+    return list(found or []), source
 
 
 def _customer_numbers(path: Path) -> list[str]:
@@ -922,6 +927,239 @@ def calls_log(
             else ""
         )
     )
+
+
+# -- tags -----------------------------------------------------------------------------------
+
+
+@cli.group(name="tags")
+def tags_group() -> None:
+    """The tag catalogue, and tags on customers."""
+
+
+@tags_group.command(name="list")
+@_FORMAT
+@click.pass_obj
+def tags_list(obj: Context, fmt: str) -> None:
+    """The catalogue: code, label, group, default validity, grade, automatic, uses."""
+    from . import tags
+
+    conn = obj.open(create=False)
+    try:
+        found = tags.catalogue(conn, with_uses=True)
+    finally:
+        conn.close()
+    header = ["code", "label", "group", "valid_days", "graded", "automatic", "retired", "uses"]
+    rows = [
+        [t.code, _(t.label), t.group, t.valid_days or "", int(t.graded), int(t.automatic),
+         int(t.retired), t.uses]
+        for t in found
+    ]  # fmt: skip
+    _print_rows(header, rows, fmt)
+
+
+@tags_group.command(name="add")
+@click.argument("code")
+@click.argument("label")
+@click.option("--group", default="other", show_default=True, help=_("service, interest, "
+              "relationship, account, contact or other."))  # fmt: skip
+@click.option("--valid-days", type=int, help=_("How long a booked tag counts (default: no end)."))
+@click.option("--graded", is_flag=True, help=_("It takes a school grade 1-6."))
+@click.pass_obj
+def tags_add(
+    obj: Context, code: str, label: str, group: str, valid_days: int | None, graded: bool
+) -> None:
+    """Add an entry to the catalogue."""
+    from . import tags
+
+    conn = obj.open(create=False)
+    try:
+        tags.add_to_catalogue(conn, code, label, group=group, valid_days=valid_days,
+                              graded=graded)  # fmt: skip
+    finally:
+        conn.close()
+    click.echo(_("Tag '{code}' added.").format(code=code.strip().lower()))
+
+
+@tags_group.command(name="rename")
+@click.argument("code")
+@click.argument("label")
+@click.pass_obj
+def tags_rename(obj: Context, code: str, label: str) -> None:
+    """Give a catalogue entry another label (its code stays)."""
+    from . import tags
+
+    conn = obj.open(create=False)
+    try:
+        tags.change_in_catalogue(conn, code, label=label)
+    finally:
+        conn.close()
+    click.echo(_("Tag '{code}' is now called '{label}'.").format(code=code, label=label))
+
+
+@tags_group.command(name="retire")
+@click.argument("code")
+@click.option("--restore", is_flag=True, help=_("Offer a retired tag again."))
+@click.pass_obj
+def tags_retire(obj: Context, code: str, restore: bool) -> None:
+    """Stop offering a tag; one that was used is kept (it still filters), one never used
+    is deleted."""
+    from . import tags
+
+    conn = obj.open(create=False)
+    try:
+        what = tags.retire(conn, code, retired=not restore)
+    finally:
+        conn.close()
+    click.echo({
+        "deleted": _("Tag '{code}' was never used: deleted."),
+        "retired": _("Tag '{code}' retired: no longer offered; what was booked stays."),
+        "restored": _("Tag '{code}' is offered again."),
+    }[what].format(code=code))  # fmt: skip
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(_("'{value}' is not a date (YYYY-MM-DD).").format(
+            value=value)) from None  # fmt: skip
+
+
+@tags_group.command(name="book")
+@click.argument("code")
+@_FILTERS
+@_SEARCH
+@_CUSTOMERS_FILE
+@click.option("--grade", type=click.IntRange(1, 6), help=_("School grade 1 (best) to 6."))
+@click.option("--set-on", callback=_day, metavar="YYYY-MM-DD", help=_("The day it applies "
+              "from (default: today)."))  # fmt: skip
+@click.option("--valid-until", callback=_day, metavar="YYYY-MM-DD",
+              help=_("Its last valid day (default: the catalogue's validity)."))  # fmt: skip
+@click.option("--follow-up", callback=_day, metavar="YYYY-MM-DD",
+              help=_("When to follow it up (it shows on the agenda)."))  # fmt: skip
+@click.option("--note", default="", help=_("A note."))
+@click.pass_obj
+def tags_book(
+    obj: Context, code: str, filters: tuple[str, ...], search: str,
+    customers_file: Path | None, grade: int | None, set_on: Any, valid_until: Any,
+    follow_up: Any, note: str,
+) -> None:  # fmt: skip
+    """Tag every customer of a desktop filter (or of a CSV file) at once."""
+    from . import tags
+
+    if not (filters or search or customers_file):
+        raise click.UsageError(_("Say whom to tag: --filter, --search or --customers FILE."))
+    conn = obj.open(create=False)
+    try:
+        ids, _source = _chosen_customers(conn, filters, search, customers_file)
+        added = tags.add(conn, ids, tags.Tagging(code, grade, valid_until, follow_up, note,
+                                                 set_on))  # fmt: skip
+    finally:
+        conn.close()
+    click.echo(
+        _("{added} customers tagged, {refreshed} refreshed (they held it already).").format(
+            added=added, refreshed=len(ids) - added
+        )
+    )
+
+
+@tags_group.command(name="interest")
+@click.argument("customer_no")
+@click.option("--brand", default="", help=_("The brand wanted."))
+@click.option("--model", default="", help=_("The model or series wanted."))
+@click.option("--year-from", type=int, help=_("Built in this year or later."))
+@click.option("--max-mileage", type=int, help=_("At most this mileage."))
+@click.option("--max-price", type=float, help=_("At most this price."))
+@click.option("--text", default="", help=_("Anything else the customer said."))
+@click.option("--grade", type=click.IntRange(1, 6), help=_("How keen: 1 (very) to 6."))
+@click.pass_obj
+def tags_interest(
+    obj: Context, customer_no: str, brand: str, model: str, year_from: int | None,
+    max_mileage: int | None, max_price: float | None, text: str, grade: int | None,
+) -> None:  # fmt: skip
+    """Record what a customer would like to buy (a purchase interest, about half a year)."""
+    from . import campaigns, trade_ins
+
+    conn = obj.open(create=False)
+    try:
+        (customer_id,) = campaigns.customer_ids_by_number(conn, [customer_no])
+        wishes = trade_ins.Wishes(brand.strip(), model.strip(), year_from, max_mileage,
+                                  max_price, text.strip())  # fmt: skip
+        trade_ins.record_interest(conn, customer_id, wishes, grade=grade)
+    finally:
+        conn.close()
+    click.echo(_("Purchase interest recorded: {wishes}.").format(wishes=wishes.describe()))
+
+
+# -- trade-ins ------------------------------------------------------------------------------
+
+_MATCH_HEADER = ["trade_in", "customer_no", "name", "phone", "grade", "set_on", "valid_until",
+                 "wishes", "why"]  # fmt: skip
+
+
+def _match_rows(done: list[tuple[int, list[Any]]]) -> list[list[Any]]:
+    return [
+        [trade_in_id, m.customer_no, m.name, m.phone, m.grade or "", m.set_on,
+         m.valid_until or "", m.wishes.describe(), "; ".join(m.why)]
+        for trade_in_id, found in done
+        for m in found
+    ]  # fmt: skip
+
+
+@cli.group(name="trade-in")
+def trade_in() -> None:
+    """Vehicles taken in trade, and the purchase interests they match."""
+
+
+@trade_in.command(name="add")
+@click.option("--brand", required=True)
+@click.option("--model", required=True)
+@click.option("--year", type=int)
+@click.option("--mileage", type=int)
+@click.option("--price", type=float)
+@click.option("--note", default="")
+@_FORMAT
+@click.pass_obj
+def trade_in_add(
+    obj: Context, brand: str, model: str, year: int | None, mileage: int | None,
+    price: float | None, note: str, fmt: str,
+) -> None:  # fmt: skip
+    """Record a vehicle taken in trade and list the valid purchase interests it matches,
+    best first, with why."""
+    from . import trade_ins
+
+    vehicle = trade_ins.Vehicle(brand, model, year, mileage, price)
+    conn = obj.open(create=False)
+    try:
+        done = trade_ins.add(conn, [vehicle], note)
+    finally:
+        conn.close()
+    _print_rows(_MATCH_HEADER, _match_rows(done), fmt)
+    if fmt != "csv" and not done[0][1]:
+        click.echo(_("No valid purchase interest matches this vehicle."), err=True)
+
+
+@trade_in.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_FORMAT
+@click.pass_obj
+def trade_in_import(obj: Context, file: Path, fmt: str) -> None:
+    """Record a CSV of vehicles taken in trade (brand, model, year, mileage, price, note),
+    all or nothing, and list the purchase interests each one matches."""
+    from . import trade_ins
+
+    vehicles, notes = trade_ins.read_csv(file)
+    conn = obj.open(create=False)
+    try:
+        done = trade_ins.add(conn, vehicles, notes)
+    finally:
+        conn.close()
+    _print_rows(_MATCH_HEADER, _match_rows(done), fmt)
 
 
 @cli.command()

@@ -1309,6 +1309,13 @@ def filter_forms() -> list[tuple[str, str]]:
         ('<7  red  ""', _("NPS: a score, detractor (red) / passive / promoter, or none")),
         ("on  off", _("Retention and Caring campaigns")),
         ("lapsed", _("status: any status containing the word")),
+        ("inspection  !tyre-storage", _("Tags: holds the tag (valid today) / does not")),
+        ("complaint,dunned", _("Tags: holds either")),
+        ("test-ride set:2026-01..2026-03", _("Tags: set within a period")),
+        ("purchase-interest grade:1..2", _("Tags: with a grade in a range (1 is best)")),
+        ("inspection follow-up", _("Tags: follow-up due (follow-up:none, follow-up:any)")),
+        ("bought-here unseen", _("Tags: no workshop visit since the tag's day")),
+        ("club-member & touring", _("Tags: both")),
     ]
 
 

@@ -33,7 +33,7 @@ from .errors import RetentionError
 from .facts import refresh_customer_facts
 from .i18n import _, ngettext
 
-KINDS = ("customers", "vehicles", "visits", "traffic-lights", "departures")
+KINDS = ("customers", "vehicles", "visits", "traffic-lights", "departures", "tags")
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "j", "ja", "si", "sì", "jā", "t", "x", "waar"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "nee", "nein", "nē", "f", "onwaar"})
@@ -127,6 +127,15 @@ SPECS: dict[str, tuple[Column, ...]] = {
         Column("date", True),
         Column("reason", True),
         Column("note"),
+    ),
+    "tags": (
+        Column("customer_no", True),
+        Column("code", True),
+        Column("grade"),
+        Column("valid_until"),
+        Column("follow_up"),
+        Column("note"),
+        Column("set_on"),
     ),
 }
 
@@ -1339,10 +1348,56 @@ class _Departures(_KindImporter):
         return inserted, updated, len(rows) - inserted - updated
 
 
+class _Tags(_KindImporter):
+    """Tags on customers; a customer who holds a code, valid, has it refreshed."""
+
+    table = "customer_tags"
+
+    def describe_key(self, key: Any) -> str:
+        return _("customer_no '{value}' with tag {code}").format(value=key[0], code=key[1])
+
+    def check_row(self, cells: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
+        customer_no = self.required(cells, "customer_no")
+        customer_id = self.customer_id(customer_no)
+        if not hasattr(self, "catalogue"):
+            self.catalogue = {t.code: t for t in tags.catalogue(self.conn)}
+            self.known = tags.codes(self.conn)
+        try:
+            found = self.catalogue[tags.resolve(self.known, self.required(cells, "code"))]
+            if found.retired:
+                raise RetentionError(_("the tag '{code}' is retired.").format(code=found.code))
+            grade_text = self.cell(cells, "grade")
+            grade = self.parse.whole(grade_text, "grade", 1, 6) if grade_text else None
+
+            def day(column: str) -> dt.date | None:
+                text = self.cell(cells, column)
+                return self.parse.date(text, column) if text else None
+
+            values = tags.details(
+                found, grade, day("set_on"), day("valid_until"), day("follow_up"),
+                self.cell(cells, "note"),
+            )  # fmt: skip
+        except RetentionError as problem:
+            raise _RowError(problem.message) from None
+        return (customer_no, found.code), (found.code, customer_id, values)
+
+    def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int, int]:
+        by_code: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}
+        for code, customer_id, values in rows:
+            by_code.setdefault(code, []).append((customer_id, values))
+        inserted = updated = 0
+        for code, booked in by_code.items():
+            added, refreshed = tags.book_rows(self.conn, self.catalogue[code], booked)
+            inserted += added
+            updated += refreshed
+        return inserted, updated, len(rows) - inserted - updated
+
+
 _IMPORTERS: dict[str, type[_KindImporter]] = {
     "customers": _Customers,
     "vehicles": _Vehicles,
     "visits": _Visits,
     "traffic-lights": _TrafficLights,
     "departures": _Departures,
+    "tags": _Tags,
 }

@@ -353,10 +353,11 @@ def book_rows(
         " follow_up_on, note, wishes) VALUES (?, ?, ?, ?, ?, ?, ?)",
         ((customer_id, *values) for customer_id, values in rows),
     )
+    # One pass over the tag's rows (a bulk import may have dropped the per-customer index).
     conn.execute(
-        "UPDATE temp.tagging SET held = (SELECT max(ct.id) FROM customer_tags ct"
-        " WHERE ct.customer_id = tagging.customer_id AND ct.tag_id = ?"
-        " AND coalesce(ct.valid_until, ?) >= ?)",
+        "UPDATE temp.tagging SET held = x.id FROM (SELECT customer_id, max(id) AS id"
+        " FROM customer_tags WHERE tag_id = ? AND coalesce(valid_until, ?) >= ?"
+        " GROUP BY customer_id) x WHERE x.customer_id = tagging.customer_id",
         (found.id, NO_END, today_text()),
     )
     refreshed = conn.execute(
