@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from retention_tui import clock, customers, tags
 from retention_tui import customer_list as cl
+from retention_tui.agenda import FOLLOW_UP, agenda
 from retention_tui.customer_list import CustomerQuery, FilterError, ListContext
 from retention_tui.db import open_database
 from retention_tui.errors import RetentionError
@@ -114,12 +115,20 @@ def test_grades_and_retired_tags_are_checked(desk: sqlite3.Connection) -> None:
 
 
 def test_end_remove_and_follow_up(desk: sqlite3.Connection) -> None:
-    due = tags.follow_ups_due(desk)
-    assert [(f.customer_no, f.code) for f in due] == [("C002", "inspection"), ("C003", "test-ride")]
-    assert [f.code for f in tags.follow_ups_due(desk, advisor="Bernd")] == ["inspection"]
+    today = clock.today()
+    due = agenda(desk, today, "nobody")  # not C003's inspection: it expired yesterday
+    assert [(f.customer_no, f.what, f.mine) for f in due] == [
+        ("C002", "Inspection customer", False),
+        ("C003", "Test ride", False),
+    ]
+    mine = agenda(desk, today, "Anke")  # her customer first, though due later
+    assert [(f.customer_no, f.mine) for f in mine] == [("C003", True), ("C002", False)]
+    assert [f.mine for f in agenda(desk, today, "tester")] == [True, True]  # booked them
+    assert {f.kind for f in due} == {FOLLOW_UP}
     tags.set_follow_up(desk, due[0].customer_tag_id, None)  # done
     tags.set_follow_up(desk, due[1].customer_tag_id, dt.date(2026, 12, 1))  # later
-    assert tags.follow_ups_due(desk) == []
+    assert agenda(desk, today, "nobody") == []
+    assert len(agenda(desk, dt.date(2026, 12, 1), "nobody")) == 2  # C006's and the moved one
     ride = next(t for t in tags.of_customer(desk, 1) if t.code == "test-ride")
     tags.end(desk, ride.id)
     assert found(desk, ("tags", "test-ride")) == {3, 6}

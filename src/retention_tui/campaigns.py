@@ -649,26 +649,6 @@ def queue_state(conn: sqlite3.Connection, campaign_id: int, session: str = "") -
     return counts
 
 
-def callbacks_due(conn: sqlite3.Connection, day: dt.date) -> list[tuple[str, str, str, str]]:
-    """The callbacks due up to the end of ``day`` in active campaigns, earliest first:
-    (time, campaign, customer number, name). The home screen's agenda."""
-    return [
-        tuple(row)  # type: ignore[misc]
-        for row in conn.execute(
-            """
-            SELECT substr(m.next_call_after, 1, 16), k.name, c.customer_no, c.name
-            FROM campaign_members m
-            JOIN campaigns k ON k.id = m.campaign_id AND k.status = 'active'
-            JOIN customers c ON c.id = m.customer_id
-            WHERE m.state = 'open' AND m.last_outcome = 'callback'
-              AND m.next_call_after <= ?
-            ORDER BY m.next_call_after
-            """,
-            (f"{day.isoformat()} 23:59:59",),
-        )
-    ]
-
-
 # -- outcomes ------------------------------------------------------------------------------------
 
 

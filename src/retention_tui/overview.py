@@ -7,7 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from . import clock
-from .campaigns import callbacks_due
+from .agenda import AgendaItem, agenda
+from .audit import current_operator
 from .db import read_only
 from .months import Month
 
@@ -26,7 +27,7 @@ class Overview:
     campaigns: int
     today: dt.date
     schema_version: int
-    callbacks: list[tuple[str, str, str, str]]  # due by tonight: time, campaign, no, name
+    agenda: list[AgendaItem]  # callbacks and tag follow-ups due, the operator's own first
 
 
 def database_overview(conn: sqlite3.Connection) -> Overview:
@@ -45,7 +46,7 @@ def database_overview(conn: sqlite3.Connection) -> Overview:
         departures = conn.execute("SELECT count(*) FROM departures").fetchone()[0]
         campaigns = conn.execute("SELECT count(*) FROM campaigns").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        callbacks = callbacks_due(conn, today)
+        due = agenda(conn, today, current_operator())
     return Overview(
         customers=customers,
         vehicles=vehicles,
@@ -57,5 +58,5 @@ def database_overview(conn: sqlite3.Connection) -> Overview:
         campaigns=campaigns,
         today=today,
         schema_version=version,
-        callbacks=callbacks,
+        agenda=due,
     )

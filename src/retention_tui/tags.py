@@ -509,46 +509,6 @@ def valid_codes(conn: sqlite3.Connection, customer_ids: Sequence[int]) -> dict[i
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class FollowUp:
-    """A tag whose follow-up day has come, for the agenda."""
-
-    customer_tag_id: int
-    customer_id: int
-    customer_no: str
-    name: str
-    phone: str
-    advisor: str
-    code: str
-    label: str
-    follow_up_on: str
-    note: str
-
-
-def follow_ups_due(
-    conn: sqlite3.Connection, advisor: str | None = None, limit: int = 200
-) -> list[FollowUp]:
-    """Valid tags whose follow-up day is today or past, oldest first; ``advisor`` limits to
-    the customers of one advisor or the tags that advisor booked."""
-    today = today_text()
-    where = ""
-    params: list[Any] = [today, NO_END, today]
-    if advisor:
-        where = " AND (c.advisor = ? OR ct.operator = ?)"
-        params += [advisor, advisor]
-    rows = conn.execute(
-        "SELECT ct.id, c.id, c.customer_no, c.name, coalesce(c.phone, c.mobile, ''),"
-        " coalesce(c.advisor, ''), t.code, t.label, ct.follow_up_on, coalesce(ct.note, '')"
-        " FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id"
-        " JOIN customers c ON c.id = ct.customer_id"
-        " WHERE ct.follow_up_on IS NOT NULL AND ct.follow_up_on <= ?"
-        f" AND coalesce(ct.valid_until, ?) >= ?{where}"
-        " ORDER BY ct.follow_up_on, c.name LIMIT ?",
-        (*params, limit),
-    )
-    return [FollowUp(*r) for r in rows]
-
-
 # -- automatic tags from reasons ---------------------------------------------------------------
 
 
@@ -566,3 +526,20 @@ def automatic_for_reason(reason: str | None) -> list[str]:
     if _mentions(reason, _COMPLAINT_WORDS):
         found.append(COMPLAINT)
     return found
+
+
+def parse_day(text: str, what: str) -> dt.date | None:
+    """A typed day: YYYY-MM-DD, or +N for N days from today; empty is None."""
+    value = text.strip()
+    if not value:
+        return None
+    if re.fullmatch(r"\+\d{1,4}", value):
+        return clock.today() + dt.timedelta(days=int(value[1:]))
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise RetentionError(
+            _("{what}: '{value}' is not a day; type YYYY-MM-DD or +days (+14).").format(
+                what=what, value=value
+            )
+        ) from None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from retention_tui import campaigns, clock
 from retention_tui.db import open_database, write
@@ -280,9 +280,10 @@ async def test_callbacks_due_today_on_the_home_screen(app: RetentionApp, desk_db
         await settle(pilot)
         await pilot.press("o")
         await settle(pilot)
-        agenda = text_of(app.screen.query_one("#home-agenda", Static))
-        assert "2026-11-23 23:58" in agenda and "Calls today" in agenda
-        assert agenda.count("Calls today") == 1  # the other is due in three days
+        agenda = app.screen.query_one("#home-agenda", DataTable)
+        assert agenda.row_count == 1  # the other is due in three days
+        when, what = (str(cell) for cell in agenda.get_row_at(0)[:2])
+        assert (when, what) == ("2026-11-23 23:58", "Callback: Calls today")
 
 
 async def test_do_not_contact_from_the_card_keeps_the_customer_out_of_every_queue(

@@ -27,7 +27,11 @@ class SavesChanges:
 
     db_path: Path
 
-    def save_change(self, change: Callable[[sqlite3.Connection], object], done: str) -> None:
+    def save_change(
+        self, change: Callable[[sqlite3.Connection], object], done: str | Callable[[object], str]
+    ) -> None:
+        """Write ``change`` in a worker; ``done`` is what to say after, or makes it from what
+        ``change`` returned."""
         self.run_worker(  # type: ignore[attr-defined]
             partial(self._write_change, change, done),
             thread=True,
@@ -36,13 +40,16 @@ class SavesChanges:
             name="save-change",
         )
 
-    def _write_change(self, change: Callable[[sqlite3.Connection], object], done: str) -> None:
+    def _write_change(
+        self, change: Callable[[sqlite3.Connection], object], done: str | Callable[[object], str]
+    ) -> None:
         conn = connect(self.db_path)
         try:
-            change(conn)
+            result = change(conn)
         finally:
             conn.close()
-        self.post_message(ChangeSaved(done))  # type: ignore[attr-defined]
+        text = done if isinstance(done, str) else done(result)
+        self.post_message(ChangeSaved(text))  # type: ignore[attr-defined]
 
     def on_change_saved(self, message: ChangeSaved) -> None:
         message.stop()

@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from ... import campaigns, churn, clock, customers
+from ... import campaigns, churn, clock, customers, tags
 from ...campaigns import Campaign, Claim, Membership
 from ...cells import printable
 from ...customer_list import ListContext
@@ -38,6 +38,7 @@ from ...customers import CustomerCard
 from ...db import connect
 from ...i18n import _
 from ...paths import user_data_dir
+from ...tags import Tagging
 from .card_forms import FORM_CSS, NpsForm, _Form
 
 # One key per outcome; the footer shows them, the help screen explains them.
@@ -75,7 +76,7 @@ def _legend() -> Text:
         text.append("  ".join(f"{key} {_(outcome)}" for key, outcome, _label in OUTCOME_KEYS
                               if outcome in members))  # fmt: skip
         text.append("\n")
-    text.append(_("p NPS  d departure  o note  space next  esc end"), style="dim")
+    text.append(_("p NPS  d departure  g tag  o note  space next  esc end"), style="dim")
     return text
 
 
@@ -220,6 +221,8 @@ class CallSessionScreen(Screen[None]):
         Binding("d", "departure", _("Departure"), id="session.departure",
                 tooltip=_("The customer left: when and why")),
         Binding("o", "note", _("Note"), id="session.note", tooltip=_("A note on this call")),
+        Binding("g", "tag", _("Tag"), id="session.tag",
+                tooltip=_("Book a tag on the customer (test ride, purchase interest, ...)")),
         Binding("space,enter", "next", _("Next"), id="session.next",
                 tooltip=_("The next customer of the queue")),
         Binding("escape,q", "end", _("End"), id="session.end",
@@ -399,6 +402,7 @@ class CallSessionScreen(Screen[None]):
             (_("Advisor"), Text(printable(d["advisor"] or ""))),
             (_("Status"), Text(_(row.values.get("status") or ""))),
             (_("Light · NPS"), Text(f"{_(d['traffic_light'])} · {d['nps'] if d['nps'] is not None else '–'}")),  # noqa: E501
+            (_("Tags"), Text(printable(str(row.values.get("tags") or "")))),
             (_("Why now"), Text(_(current.claim.why))),
         ):  # fmt: skip
             table.add_row(Text(label), value)
@@ -441,7 +445,7 @@ class CallSessionScreen(Screen[None]):
         finally:
             conn.close()
         call_id = result.call_id if isinstance(result, campaigns.Logged) else None
-        self.post_message(self.Saved(done, outcome, call_id))
+        self.post_message(self.Saved(done or str(result), outcome, call_id))
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:
@@ -530,6 +534,22 @@ class CallSessionScreen(Screen[None]):
                 )
 
         self.app.push_screen(DepartureForm(self.db_path, current.card.details["name"]), chosen)
+
+    def action_tag(self) -> None:
+        from .tags import ask_tagging, booked_text
+
+        current = self.current
+        if current is None:
+            return
+        customer_id = current.claim.customer_id
+
+        def book(tagging: Tagging) -> None:
+            def change(conn: Any) -> str:
+                return booked_text(tagging, [customer_id], tags.add(conn, [customer_id], tagging))
+
+            self._write(change, "")
+
+        ask_tagging(self, self.db_path, current.card.details["name"], book)
 
     def action_note(self) -> None:
         current = self.current

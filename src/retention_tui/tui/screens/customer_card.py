@@ -15,13 +15,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from ... import calls, campaigns, churn, customers
+from ... import calls, campaigns, churn, clock, customers, tags, trade_ins
 from ...campaigns import Membership
 from ...cells import printable
 from ...customer_list import ListContext, format_cell
 from ...customers import CustomerCard
 from ...db import connect
 from ...i18n import _
+from ...tags import CustomerTag
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
 
@@ -69,6 +70,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             tooltip=_("Block a channel (phone, email, SMS, letter) with a reason, or lift it"),
         ),
         Binding(
+            "g", "tag", _("Tag"), id="card.tag",
+            tooltip=_("Book a tag: grade, valid until, follow-up, note"),
+        ),
+        Binding(
             "plus", "add_to_campaign", _("+Campaign"), id="card.add_to_campaign",
             tooltip=_("Add this customer to a campaign"),
         ),
@@ -80,12 +85,17 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     class Loaded(Message):
         def __init__(
-            self, card: CustomerCard, may_set_light: bool, history: list[Membership]
+            self,
+            card: CustomerCard,
+            may_set_light: bool,
+            history: list[Membership],
+            tags: list[CustomerTag],
         ) -> None:
             super().__init__()
             self.card = card
             self.may_set_light = may_set_light
             self.history = history
+            self.tags = tags
 
     def __init__(self, db_path: Path, customer_id: int) -> None:
         super().__init__()
@@ -93,6 +103,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self.customer_id = customer_id
         self.card: CustomerCard | None = None
         self.may_set_light = False
+        self.tags: list[CustomerTag] = []
 
     @property
     def title_text(self) -> str:
@@ -113,6 +124,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 ("lights", _("Traffic light")),
                 ("departures", _("Departures")),
                 ("campaigns", _("Campaigns")),
+                ("tags", _("Tags")),
             ):
                 with TabPane(label, id=f"tab-{key}"):
                     yield DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
@@ -131,9 +143,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             card = customers.customer_card(conn, customer_id, ListContext.load(conn))
             allowed = customers.may_set_traffic_light(conn)
             history = campaigns.customer_history(conn, customer_id)
+            booked = tags.of_customer(conn, customer_id)
         finally:
             conn.close()
-        self.post_message(self.Loaded(card, allowed, history))
+        self.post_message(self.Loaded(card, allowed, history, booked))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -231,6 +244,29 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 for h in message.history
             ],
         )  # fmt: skip
+        self._show_tags(message.tags)
+
+    def _show_tags(self, booked: list[CustomerTag]) -> None:
+        """Valid tags first; expired ones stay, greyed, and say so."""
+        self.tags = booked
+        today = clock.today()
+        table = self.query_one("#table-tags", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(Text(h) for h in (
+            _("Tag"), _("Grade"), _("Set"), _("Valid until"), _("Follow-up"), _("Note"),
+            _("Wishes"), _("By"))))  # fmt: skip
+        for t in booked:
+            valid = t.valid_on(today)
+            style = "" if valid else "dim"
+            until = t.valid_until or _("no end")
+            if not valid:
+                until = _("{day} (expired)").format(day=t.valid_until)
+            wishes = trade_ins.Wishes.from_dict(t.wishes).describe() if t.wishes else ""
+            cells = (
+                _(t.label), t.grade or "", t.set_on, until, t.follow_up_on or "", t.note,
+                wishes, t.operator,
+            )  # fmt: skip
+            table.add_row(*(Text(printable(str(c)), style=style) for c in cells))
 
     def _fill(self, key: str, headers: list[str], rows: list[tuple]) -> None:
         table = self.query_one(f"#table-{key}", DataTable)
@@ -402,6 +438,36 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 )
 
         self.app.push_screen(ContactBlockForm(blocked), chosen)
+
+    def action_tag(self) -> None:
+        from .tags import tag_customers
+
+        name = self.card.details["name"] if self.card else _("this customer")
+        customer_id = self.customer_id
+        tag_customers(self, self.db_path, name, lambda _conn: [customer_id])
+
+    def on_tags_booked(self, message: Message) -> None:
+        message.stop()
+        self.notify(message.text, markup=False)  # type: ignore[attr-defined]
+        self.reload()
+
+    @on(DataTable.RowSelected, "#table-tags")
+    def _tag_chosen(self, event: DataTable.RowSelected) -> None:
+        from .tags import TAG_ACTION_DONE, TagActionsForm, apply_tag_action
+
+        if not self.tags:
+            return
+        chosen_tag = self.tags[min(event.cursor_row, len(self.tags) - 1)]
+
+        def chosen(result: tuple[str, Any] | None) -> None:
+            if result is not None:
+                action, day = result
+                self.save_change(
+                    lambda conn: apply_tag_action(conn, chosen_tag.id, action, day),
+                    TAG_ACTION_DONE[action],
+                )
+
+        self.app.push_screen(TagActionsForm(chosen_tag), chosen)
 
     def action_add_to_campaign(self) -> None:
         from .campaigns import add_to_campaign

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -31,7 +33,7 @@ from ..widgets.customer_table import CustomerTable
 # The desktop's own keys, off on the lists that reuse the desktop (drilldowns, reports).
 DESKTOP_ONLY = (
     "save_view", "views", "overview", "loyalty", "reasons", "departed", "churn", "retention",
-    "campaigns",
+    "campaigns", "tag_catalogue", "trade_in",
 )  # fmt: skip
 
 # Typing pauses shorter than this are one edit: the query runs once, after the last key.
@@ -159,6 +161,18 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         Binding(
             "plus", "add_to_campaign", _("+Campaign"), id="desktop.add_to_campaign",
             tooltip=_("Add every customer of this list to a campaign"),
+        ),
+        Binding(
+            "g", "tag_list", _("Tag list"), id="desktop.tag_list",
+            tooltip=_("Book a tag on every customer of this list"),
+        ),
+        Binding(
+            "T", "tag_catalogue", _("Tags"), id="desktop.tag_catalogue",
+            tooltip=_("The tag catalogue: customers per tag, new tags, retire (managers)"),
+        ),
+        Binding(
+            "I", "trade_in", _("Trade-in"), id="desktop.trade_in",
+            tooltip=_("Record a vehicle taken in trade and see who wants one like it"),
         ),
     ]  # fmt: skip
 
@@ -389,22 +403,48 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
 
         self.app.push_screen(CampaignsScreen(self.db_path))
 
-    def action_add_to_campaign(self) -> None:
-        from ...customer_list import ListContext, snapshot
-        from .campaigns import add_to_campaign
+    def _list_ids(self) -> Callable[[Any], list[int]]:
+        """The customers of the list as shown, read again when the change is written."""
+        from ...customer_list import snapshot
 
         query = self.customer_query
 
-        def ids(conn: object) -> list[int]:
-            found = snapshot(conn, query, ListContext.load(conn))  # type: ignore[arg-type]
-            return list(found or [])
+        def ids(conn: Any) -> list[int]:
+            return list(snapshot(conn, query, ListContext.load(conn)) or [])
+
+        return ids
+
+    def action_add_to_campaign(self) -> None:
+        from .campaigns import add_to_campaign
 
         source = _("list: {query}").format(query=self.sub_title or _("desktop"))
-        add_to_campaign(self, self.db_path, _("the customers of this list"), ids, source)
+        add_to_campaign(
+            self, self.db_path, _("the customers of this list"), self._list_ids(), source
+        )
 
     def on_added_to_campaign(self, message: Message) -> None:
         message.stop()
         self.notify(message.text, markup=False)  # type: ignore[attr-defined]
+
+    def action_tag_list(self) -> None:
+        from .tags import tag_customers
+
+        tag_customers(self, self.db_path, _("every customer of this list"), self._list_ids())
+
+    def on_tags_booked(self, message: Message) -> None:
+        message.stop()
+        self.notify(message.text, markup=False)  # type: ignore[attr-defined]
+        self.action_reload()
+
+    def action_tag_catalogue(self) -> None:
+        from .tags import TagCatalogueScreen
+
+        self.app.push_screen(TagCatalogueScreen(self.db_path))
+
+    def action_trade_in(self) -> None:
+        from .tags import TradeInScreen
+
+        self.app.push_screen(TradeInScreen(self.db_path))
 
     def action_reasons(self) -> None:
         from .reasons import ReasonsScreen

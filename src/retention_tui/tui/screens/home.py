@@ -6,25 +6,29 @@ from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
+from ... import tags
+from ...agenda import CALLBACK, AgendaItem
 from ...cells import printable
 from ...i18n import _
 from ...overview import Overview
-
-AGENDA_ROWS = 8
+from ..errors import ReportsWorkerErrors
+from ..saving import SavesChanges
 
 
 def _date(value: object) -> str:
     return str(value) if value else "—"
 
 
-class HomeScreen(Screen[None]):
-    """Customers, vehicles, visits and their date range, read in a worker."""
+class HomeScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
+    """Customers, vehicles, visits and their date range, read in a worker; below, the
+    agenda: callbacks and tag follow-ups due, the advisor's own first."""
 
     BINDING_GROUP_TITLE = _("Home")
     BINDINGS = [
@@ -34,6 +38,27 @@ class HomeScreen(Screen[None]):
             _("Refresh"),
             id="home.refresh",
             tooltip=_("Read the figures again (after an import, say)"),
+        ),
+        Binding(
+            "enter",
+            "open_card",
+            _("Card"),
+            id="home.card",
+            tooltip=_("Open the card of the customer under the cursor in the agenda"),
+        ),
+        Binding(
+            "d",
+            "follow_up_done",
+            _("Done"),
+            id="home.follow_up_done",
+            tooltip=_("The follow-up under the cursor is done"),
+        ),
+        Binding(
+            "a",
+            "toggle_mine",
+            _("Mine / all"),
+            id="home.mine",
+            tooltip=_("Show only your own agenda items, or everybody's"),
         ),
         Binding(
             "escape,q",
@@ -50,6 +75,10 @@ class HomeScreen(Screen[None]):
     def __init__(self, db_path: Path) -> None:
         super().__init__()
         self.db_path = db_path
+        self.items: list[AgendaItem] = []
+        self.shown: list[AgendaItem] = []
+        self.only_mine = False
+        self.overview: Overview | None = None
 
     @property
     def title_text(self) -> str:
@@ -61,15 +90,25 @@ class HomeScreen(Screen[None]):
             yield Static(Text(self.db_path.name, style="bold"), id="home-db")
             yield Static(Text(str(self.db_path.parent)), id="home-path")
             yield Static(Text(_("Reading the database …")), id="home-figures")
-            yield Static("", id="home-agenda")
             yield Static("", id="home-hint")
+            yield DataTable(id="home-agenda", cursor_type="row", zebra_stripes=True)
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         figures = self.query_one("#home-figures")
         figures.border_title = _("The database at a glance")
         figures.loading = True
+        table = self.query_one("#home-agenda", DataTable)
+        for title in (_("Due"), _("What"), _("Customer"), _("No."), _("Phone"), _("Note")):
+            table.add_column(Text(title))
         self.app.refresh_overview()  # type: ignore[attr-defined]
+
+    def after_save(self) -> None:
+        self.app.refresh_overview()  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        if self.overview is not None:  # back from a card: the agenda may have changed
+            self.app.refresh_overview()  # type: ignore[attr-defined]
 
     def show_overview(self, ov: Overview) -> None:
         """Fill in the figures (called by the app when the worker has read them)."""
@@ -93,20 +132,9 @@ class HomeScreen(Screen[None]):
         for label, value in rows:
             table.add_row(Text(label), Text(value))
         figures.update(table)
-        agenda = self.query_one("#home-agenda", Static)
-        agenda.border_title = _("Callbacks due today")
-        if ov.callbacks:
-            calls = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
-            for when, campaign, number, name in ov.callbacks[:AGENDA_ROWS]:
-                overdue = when[:10] < ov.today.isoformat()
-                calls.add_row(Text(when, style="bold red" if overdue else "bold"),
-                              Text(printable(name)), Text(printable(number), style="dim"),
-                              Text(printable(campaign), style="dim"))  # fmt: skip
-            if len(ov.callbacks) > AGENDA_ROWS:
-                calls.add_row(Text(_("and {n} more").format(n=len(ov.callbacks) - AGENDA_ROWS)))
-            agenda.update(calls)
-        else:
-            agenda.update(Text(_("No callbacks due today."), style="dim"))
+        self.overview = ov
+        self.items = ov.agenda
+        self._show_agenda()
         hint = self.query_one("#home-hint", Static)
         if ov.customers == 0:
             hint.update(
@@ -122,3 +150,70 @@ class HomeScreen(Screen[None]):
         else:
             hint.update(Text(_("Press ? for the keys, ctrl+p for every action by name.")))
             hint.remove_class("-empty")
+
+    def _show_agenda(self) -> None:
+        ov = self.overview
+        if ov is None:
+            return
+        table = self.query_one("#home-agenda", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self.shown = [i for i in self.items if i.mine or not self.only_mine]
+        mine = sum(1 for i in self.items if i.mine)
+        for item in self.shown:
+            overdue = item.overdue(ov.today)
+            style = "bold red" if overdue else ("bold" if item.mine else "")
+            what = (
+                _("Callback: {campaign}") if item.kind == CALLBACK else _("Follow-up: {tag}")
+            ).format(campaign=printable(item.what), tag=printable(_(item.what)))
+            table.add_row(
+                Text(item.when, style=style), Text(what), Text(printable(item.name)),
+                Text(printable(item.customer_no), style="dim"), Text(printable(item.phone)),
+                Text(printable(item.note), style="dim"),
+            )  # fmt: skip
+        if self.shown:
+            table.move_cursor(row=min(keep, len(self.shown) - 1))
+        title = _("Agenda: {n} due, {mine} yours").format(n=len(self.items), mine=mine)
+        if self.only_mine:
+            title += "  " + _("(only yours: a shows all)")
+        table.border_title = title
+        table.display = bool(self.shown) or self.only_mine
+        if not self.items:
+            table.display = True
+            table.border_title = _("Agenda: no callbacks or follow-ups due today")
+
+    def _item(self) -> AgendaItem | None:
+        table = self.query_one("#home-agenda", DataTable)
+        if not self.shown:
+            return None
+        return self.shown[min(max(table.cursor_row, 0), len(self.shown) - 1)]
+
+    @on(DataTable.RowSelected, "#home-agenda")
+    def _row_selected(self) -> None:
+        self.action_open_card()
+
+    def action_open_card(self) -> None:
+        from .customer_card import CustomerCardScreen
+
+        item = self._item()
+        if item is not None:
+            self.app.push_screen(CustomerCardScreen(self.db_path, item.customer_id))
+
+    def action_follow_up_done(self) -> None:
+        item = self._item()
+        if item is None or item.customer_tag_id is None:
+            self.notify(
+                _("Only a tag follow-up is marked done here; log a callback in its campaign."),
+                severity="warning",
+                markup=False,
+            )
+            return
+        tag_id = item.customer_tag_id
+        self.save_change(
+            lambda conn: tags.set_follow_up(conn, tag_id, None),
+            _("Follow-up done: {name}.").format(name=item.name),
+        )
+
+    def action_toggle_mine(self) -> None:
+        self.only_mine = not self.only_mine
+        self._show_agenda()
