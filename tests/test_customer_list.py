@@ -111,6 +111,40 @@ def test_number_and_date_filters(desk: sqlite3.Connection) -> None:
     assert where(desk, "last_visit", "2026-04-10") == {"C003"}
 
 
+def test_dates_counted_back_from_today(desk: sqlite3.Connection) -> None:
+    # Today is 2026-11-23; last visits: C001 2026-10-xx, C002 2025-06-15, C003 2026-04-10,
+    # C005 2023, C006 2026-10.
+    assert where(desk, "last_visit", "<-1y") == {"C002", "C005"}  # before 2025-11-23
+    assert where(desk, "last_visit", "-6m..today") == {"C001", "C006"}  # since 2026-05-23
+    assert where(desk, "last_visit", "<=-227d") == {"C002", "C003", "C005"}  # up to 04-10
+    assert where(desk, "last_visit", "<-33w") == {"C002", "C005"}  # before 2026-04-06
+    with pytest.raises(FilterError, match="-6m"):
+        where(desk, "last_visit", "-6 months")
+
+
+@pytest.mark.parametrize(
+    ("today", "count", "unit", "expected"),
+    [
+        ("2026-03-31", 1, "m", "2026-02-28"),
+        ("2024-02-29", 1, "y", "2023-02-28"),
+        ("2026-01-15", 13, "M", "2024-12-15"),
+        ("2026-11-23", 2, "w", "2026-11-09"),
+        ("2026-11-23", 0, "d", "2026-11-23"),
+    ],
+)
+def test_days_ago(today: str, count: int, unit: str, expected: str) -> None:
+    assert cl.days_ago(dt.date.fromisoformat(today), count, unit) == dt.date.fromisoformat(expected)
+
+
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31)), st.integers(0, 1200))
+def test_months_back_land_in_the_right_month_on_the_same_day_or_its_last(
+    today: dt.date, months: int
+) -> None:
+    back = cl.days_ago(today, months, "m")
+    assert (today.year * 12 + today.month) - (back.year * 12 + back.month) == months
+    assert back.day == today.day or (back.day < today.day and (back + dt.timedelta(1)).day == 1)
+
+
 def test_badge_filters(desk: sqlite3.Connection) -> None:
     assert where(desk, "light", "red") == {"C002"}
     assert where(desk, "light", "!green") == {"C002", "C003", "C004"}
@@ -230,6 +264,8 @@ def test_export_to_a_missing_folder_is_a_sentence(desk: sqlite3.Connection, tmp_
 
 
 def test_saved_views_round_trip(desk: sqlite3.Connection) -> None:
+    for name, _q in cl.saved_views(desk):  # the ready-made ones
+        cl.delete_view(desk, name)
     query = CustomerQuery("jan", (("months_away", ">12"), ("light", "red")), "city", True)
     cl.save_view(desk, "Lapsed reds", query)
     cl.save_view(desk, "Everyone", CustomerQuery())

@@ -54,6 +54,18 @@ def test_each_seed_example_is_one_filter_line(desk: sqlite3.Connection, name: st
     assert found(desk, *filters) == expected
 
 
+def test_the_seed_examples_are_ready_made_views(desk: sqlite3.Connection) -> None:
+    views = dict(cl.saved_views(desk))
+    expected = {  # today is 2026-11-23
+        "Tags: inspection customers not seen for a year": {2},  # C001 came in October
+        "Tags: customers with a complaint": {4},  # C006's ended in June
+        "Tags: a test ride in the last six months": {3},  # C001's was in February
+        "Tags: bought a vehicle here, no workshop visit since": {4, 6},
+    }
+    assert {name: found(desk, *views[name].filters) for name in expected} == expected
+    assert views["Tags: inspection customers not seen for a year"].sort == "last_visit"
+
+
 def test_grades_follow_ups_negation_and_several_terms(desk: sqlite3.Connection) -> None:
     assert found(desk, ("tags", "test-ride grade:1..2")) == {1}
     assert found(desk, ("tags", "test-ride grade:2-4")) == {3}

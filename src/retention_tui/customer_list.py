@@ -397,9 +397,34 @@ def _number(text: str, col: ListColumn) -> float:
         ) from None
 
 
+_AGO = re.compile(r"^-(\d{1,4})\s*([dwmy])$", re.IGNORECASE)
+
+
+def days_ago(today: dt.date, count: int, unit: str) -> dt.date:
+    """``count`` days, weeks, months or years (``d w m y``) before ``today``; a month or year
+    back from a day the shorter month lacks lands on its last day (31 March - 1m: 28 Feb)."""
+    unit = unit.lower()
+    if unit == "d":
+        return today - dt.timedelta(days=count)
+    if unit == "w":
+        return today - dt.timedelta(weeks=count)
+    months = count * (12 if unit == "y" else 1)
+    index = today.year * 12 + today.month - 1 - months
+    month = Month(index // 12, index % 12 + 1)
+    last = month.last_day
+    return last.replace(day=min(today.day, last.day))
+
+
 def _date_span(text: str, col: ListColumn) -> tuple[dt.date, dt.date]:
-    """The first and last day a typed date stands for (a year, a month or a day)."""
+    """The first and last day a typed date stands for (a year, a month or a day; ``today``
+    or a day counted back from it: ``-30d``, ``-6w``, ``-6m``, ``-2y``)."""
     value = text.strip()
+    if fold(value) in ("today", fold(_("today"))):
+        return clock.today(), clock.today()
+    ago = _AGO.match(value)
+    if ago:
+        day = days_ago(clock.today(), int(ago[1]), ago[2])
+        return day, day
     try:
         if re.fullmatch(r"\d{4}", value):
             year = int(value)
@@ -415,8 +440,9 @@ def _date_span(text: str, col: ListColumn) -> tuple[dt.date, dt.date]:
         pass
     raise FilterError(
         _(
-            "{column}: '{text}' is not a date; use YYYY, YYYY-MM or YYYY-MM-DD "
-            "(e.g. <=2025-06 or 2024-01..2024-06)."
+            "{column}: '{text}' is not a date; use YYYY, YYYY-MM or YYYY-MM-DD, today or a "
+            "time back from today: -30d, -6w, -6m, -2y (e.g. <=2025-06, 2024-01..2024-06, "
+            "<-1y)."
         ).format(column=_(col.label), text=text)
     )
 
@@ -1305,6 +1331,7 @@ def filter_forms() -> list[tuple[str, str]]:
         (">12  <=3  =0", _("numbers: more than, at most, equal")),
         ("2024-01..2024-06", _("a range (dates: a year, a month or a day); !a..b: outside it")),
         ("<=2025-06", _("dates: up to the end of June 2025")),
+        ("<-1y  -6m..today", _("dates back from today: -30d, -6w, -6m, -2y")),
         ("red  !green  y", _("traffic light: green, yellow, red, unknown (or G Y R ?)")),
         ('<7  red  ""', _("NPS: a score, detractor (red) / passive / promoter, or none")),
         ("on  off", _("Retention and Caring campaigns")),
@@ -1312,6 +1339,7 @@ def filter_forms() -> list[tuple[str, str]]:
         ("inspection  !tyre-storage", _("Tags: holds the tag (valid today) / does not")),
         ("complaint,dunned", _("Tags: holds either")),
         ("test-ride set:2026-01..2026-03", _("Tags: set within a period")),
+        ("test-ride set:-6m..", _("Tags: set in the last six months")),
         ("purchase-interest grade:1..2", _("Tags: with a grade in a range (1 is best)")),
         ("inspection follow-up", _("Tags: follow-up due (follow-up:none, follow-up:any)")),
         ("bought-here unseen", _("Tags: no workshop visit since the tag's day")),

@@ -645,6 +645,76 @@ def _after_visits(
         "UPDATE customers SET recorded_status = ?, recorded_status_on = ? WHERE id = ?", statuses
     )
     _campaigns(conn, rng, today, lapsed, stamp, customer_count)
+    _tags(conn, rng, today, lapsed, stamp)
+
+
+# Tag code: share of customers, days back its day may lie, grades (empty: none).
+DEMO_TAGS = [
+    ("inspection", 0.22, 1400, (1, 2, 2, 3, 3, 4)),
+    ("tyre-storage", 0.10, 900, ()),
+    ("winter-storage", 0.03, 700, ()),
+    ("tyre-service", 0.08, 1200, ()),
+    ("service-contract", 0.04, 1500, ()),
+    ("test-ride", 0.03, 540, (1, 2, 3, 4)),
+    ("purchase-interest", 0.02, 300, (1, 2, 3)),
+    ("complaint", 0.02, 500, (2, 3, 4, 5)),
+    ("bought-here", 0.06, 2500, ()),
+    ("club-member", 0.02, 2000, ()),
+    ("touring", 0.02, 2000, ()),
+    ("key-customer", 0.01, 2000, (1, 2)),
+    ("fleet", 0.01, 2500, ()),
+    ("newsletter", 0.12, 1500, ()),
+]
+
+
+def _tags(
+    conn: sqlite3.Connection,
+    rng: random.Random,
+    today: dt.date,
+    lapsed: list[tuple[int, int, str, bool]],
+    stamp: str,
+) -> None:
+    """Tags as a workshop books them over the years: a few with follow-ups due about now,
+    purchase interests with wishes, and some vehicles taken in trade that match them."""
+    from . import tags
+
+    regulars = [cid for cid, _days, _last, passer in lapsed if not passer]
+    motorcycles = [v for v in VEHICLES if v[3]]
+    for code, share, days_back, grades in DEMO_TAGS:
+        found = tags.tag(conn, code)
+        rows = []
+        for cid in rng.sample(regulars, int(len(regulars) * share)):
+            set_on = today - dt.timedelta(days=rng.randrange(days_back))
+            follow_up = None
+            if rng.random() < 0.02:
+                follow_up = today + dt.timedelta(days=rng.randrange(-10, 15))
+            wishes = None
+            if code == "purchase-interest":
+                brand, series, _model, _moto, _w = rng.choice(
+                    motorcycles if rng.random() < 0.5 else VEHICLES
+                )
+                wishes = {"brand": brand, "model": series}
+                if rng.random() < 0.6:
+                    wishes["year_from"] = today.year - rng.randrange(1, 6)
+                if rng.random() < 0.5:
+                    wishes["max_mileage"] = rng.choice((20_000, 40_000, 60_000, 100_000))
+                if rng.random() < 0.5:
+                    wishes["max_price"] = rng.choice((8_000, 12_000, 15_000, 20_000, 25_000))
+            values = tags.details(
+                found, rng.choice(grades) if grades else None, set_on,
+                follow_up_on=follow_up, wishes=wishes,
+            )  # fmt: skip
+            rows.append((cid, values))
+        tags.book_rows(conn, found, rows, operator=OPERATOR)
+    conn.executemany(
+        "INSERT INTO trade_ins (brand, model, year, mileage, price, note, operator, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ("BMW Motorrad", "R 1250 GS", today.year - 3, 24_000, 14_500, None, OPERATOR, stamp),
+            ("Volkswagen", "Golf", today.year - 4, 61_000, 13_900, None, OPERATOR, stamp),
+            ("Ducati", "Monster", today.year - 2, 9_000, 10_900, None, OPERATOR, stamp),
+        ],
+    )
 
 
 def _campaigns(

@@ -207,7 +207,7 @@ async def test_movement_keys(app: RetentionApp) -> None:
             (["end"], 5),
             (["home"], 0),
             (["G"], 5),
-            (["g"], 0),
+            (["home"], 0),
             (["pagedown"], 5),
             (["pageup"], 0),
         ]:

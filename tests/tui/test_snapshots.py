@@ -219,3 +219,51 @@ def test_campaign_report(snap_compare, desk: Path) -> None:
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=desk), terminal_size=SIZE, run_before=report)
+
+
+@pytest.fixture
+def booked(desk: Path) -> Path:
+    from retention_tui import trade_ins
+    from retention_tui.db import open_database
+    from tag_data import book
+
+    conn = open_database(desk)
+    book(conn)
+    wish = trade_ins.Wishes("BMW", "R 1250 GS", max_price=16000, text="Adventure, any colour")
+    trade_ins.record_interest(conn, 1, wish, grade=2)
+    trade_ins.record_interest(conn, 2, trade_ins.Wishes("bmw", "R1250"))
+    trade_ins.record_interest(conn, 6, trade_ins.Wishes("BMW", max_mileage=10000))
+    conn.close()
+    return desk
+
+
+def test_tag_catalogue(snap_compare, booked: Path) -> None:
+    async def catalogue(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("T")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=booked), terminal_size=SIZE, run_before=catalogue)
+
+
+def test_card_tags(snap_compare, booked: Path) -> None:
+    async def card_tags(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("slash", *"C003", "escape", "enter")
+        await _settle(pilot)
+        await pilot.press(*["right"] * 7)
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=booked), terminal_size=SIZE, run_before=card_tags)
+
+
+def test_trade_in_matches(snap_compare, booked: Path) -> None:
+    async def trade_in(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("I")
+        await _settle(pilot)
+        await pilot.press(*"BMW", "enter", *"R 1250 GS", "enter", *"2021", "enter")
+        await pilot.press(*"23000", "enter", *"15500", "enter")
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=booked), terminal_size=SIZE, run_before=trade_in)

@@ -329,7 +329,7 @@ async def test_a_trade_in_lists_the_valid_matching_interests(
         await settle(pilot)
         table = screen.query_one(DataTable)
         assert [str(table.get_row_at(r)[0]) for r in range(table.row_count)] == ["C001", "C002"]
-        assert "price" in str(table.get_row_at(0)[6])
+        assert "price" in str(table.get_row_at(0)[3])
         assert rows(desk_db, "SELECT brand, model, year, mileage, price FROM trade_ins") == [
             ("BMW", "R 1250 GS", 2021, 23000, 15500.0)
         ]

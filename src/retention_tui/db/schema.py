@@ -547,7 +547,28 @@ INSERT OR IGNORE INTO tags (code, label, grp, graded, automatic, builtin, valid_
 ('do-not-contact', 'Do not contact', 'contact', 0, 0, 1, NULL);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7]
+V8 = """
+-- The seed examples of the tags as ready-made desktop views (relative dates keep them true).
+INSERT OR IGNORE INTO saved_views (name, screen, definition, created_by, created_at) VALUES
+('Tags: inspection customers not seen for a year', 'desktop',
+ '{"search": "", "filters": [["tags", "inspection"], ["last_visit", "<-1y"]],
+   "sort": "last_visit", "descending": false}',
+ 'retention-tui', '2026-12-04 00:00:00'),
+('Tags: customers with a complaint', 'desktop',
+ '{"search": "", "filters": [["tags", "complaint"]],
+   "sort": "name", "descending": false}',
+ 'retention-tui', '2026-12-04 00:00:00'),
+('Tags: a test ride in the last six months', 'desktop',
+ '{"search": "", "filters": [["tags", "test-ride set:-6m.."]],
+   "sort": "name", "descending": false}',
+ 'retention-tui', '2026-12-04 00:00:00'),
+('Tags: bought a vehicle here, no workshop visit since', 'desktop',
+ '{"search": "", "filters": [["tags", "bought-here unseen"]],
+   "sort": "name", "descending": false}',
+ 'retention-tui', '2026-12-04 00:00:00');
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
@@ -577,6 +577,8 @@ class TradeInScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     BINDING_GROUP_TITLE = _("Trade-in")
     DEFAULT_CSS = """
     TradeInScreen #trade-form { height: auto; padding: 0 1; }
+    TradeInScreen .trade-field { height: 1; }
+    TradeInScreen .trade-field Label { width: 10; color: $text-muted; }
     TradeInScreen #trade-form Input { border: none; height: 1; background: $boost; width: 1fr; }
     TradeInScreen #trade-form Input:focus { border: none; background: $accent 25%; }
     TradeInScreen #trade-info { height: auto; padding: 0 1; color: $text-muted; }
@@ -609,12 +611,18 @@ class TradeInScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        fields = (
+            (_("Brand"), _("e.g. BMW Motorrad"), "trade-brand", 0),
+            (_("Model"), _("model or series, e.g. R 1250 GS"), "trade-model", 0),
+            (_("Year"), _("built in, e.g. 2021"), "trade-year", 4),
+            (_("Mileage"), _("km, e.g. 23000"), "trade-mileage", 0),
+            (_("Price"), _("asking price, e.g. 15500"), "trade-price", 0),
+        )
         with Vertical(id="trade-form"):
-            yield Input(placeholder=_("Brand"), id="trade-brand")
-            yield Input(placeholder=_("Model"), id="trade-model")
-            yield Input(placeholder=_("Year"), id="trade-year", max_length=4)
-            yield Input(placeholder=_("Mileage (km)"), id="trade-mileage")
-            yield Input(placeholder=_("Price"), id="trade-price")
+            for label, hint, name, length in fields:
+                with Horizontal(classes="trade-field"):
+                    yield Label(label, markup=False)
+                    yield Input(placeholder=hint, id=name, max_length=length)
         yield Static(_("Type the vehicle taken in trade; enter goes from field to field and "
                        "records it on the last (ctrl+s at any time)."),
                      id="trade-info", markup=False)  # fmt: skip
@@ -623,8 +631,8 @@ class TradeInScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for title in (_("No."), _("Name"), _("Phone"), _("Grade"), _("Since"), _("Wishes"),
-                      _("Why")):  # fmt: skip
+        for title in (_("No."), _("Name"), _("Phone"), _("Why"), _("Wishes"), _("Grade"),
+                      _("Since")):  # fmt: skip
             table.add_column(Text(title))
         self.query_one("#trade-brand", Input).focus()
 
@@ -669,8 +677,8 @@ class TradeInScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         for m in message.found:
             table.add_row(
                 Text(printable(m.customer_no)), Text(printable(m.name)), Text(printable(m.phone)),
-                Text(str(m.grade or "")), Text(m.set_on), Text(printable(m.wishes.describe())),
-                Text("; ".join(m.why)),
+                Text(printable("; ".join(m.why))), Text(printable(m.wishes.describe())),
+                Text(str(m.grade or "")), Text(m.set_on),
             )  # fmt: skip
         v = message.vehicle
         self.query_one("#trade-info", Static).update(
