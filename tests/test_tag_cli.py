@@ -146,3 +146,7 @@ def test_spelling_is_lenient_and_figures_exact() -> None:
     assert trade_ins.judge(wishes, trade_ins.Vehicle("Honda", "CB 650", price=9000.01)) is None
     met, unknown, why = trade_ins.judge(wishes, trade_ins.Vehicle("Honda", "CB 650")) or (0, 0, [])
     assert (met, unknown) == (1, 1) and "price not known" in why
+    older = trade_ins.Wishes(brand="Honda", year_from=2021)
+    judged = trade_ins.judge(older, trade_ins.Vehicle("Honda", "CB 650", year=2023))
+    assert judged is not None and judged[2] == ["brand Honda", "built 2023, wanted from 2021"]
+    assert trade_ins.judge(older, trade_ins.Vehicle("Honda", "CB 650", year=2020)) is None

@@ -162,15 +162,19 @@ def judge(wishes: Wishes, vehicle: Vehicle) -> tuple[int, int, list[str]] | None
             return None
         met += 1
         why.append(_("{model} fits '{wanted}'").format(model=vehicle.model, wanted=wishes.model))
+
+    def amount(number: float) -> str:
+        return f"{number:,.0f}"
+
     checks = (
-        (wishes.year_from, vehicle.year, lambda w, v: v >= w,
-         _("year {value} from {wish}"), _("year not known")),
-        (wishes.max_mileage, vehicle.mileage, lambda w, v: v <= w,
+        (wishes.year_from, vehicle.year, lambda w, v: v >= w, str,
+         _("built {value}, wanted from {wish}"), _("year not known")),
+        (wishes.max_mileage, vehicle.mileage, lambda w, v: v <= w, amount,
          _("{value} km within {wish}"), _("mileage not known")),
-        (wishes.max_price, vehicle.price, lambda w, v: v <= w,
+        (wishes.max_price, vehicle.price, lambda w, v: v <= w, amount,
          _("price {value} within {wish}"), _("price not known")),
     )  # fmt: skip
-    for wish, value, fits, said, open_ in checks:
+    for wish, value, fits, shown, said, open_ in checks:
         if wish is None:
             continue
         if value is None:
@@ -180,7 +184,7 @@ def judge(wishes: Wishes, vehicle: Vehicle) -> tuple[int, int, list[str]] | None
         if not fits(wish, value):
             return None
         met += 1
-        why.append(said.format(value=f"{value:,.0f}", wish=f"{wish:,.0f}"))
+        why.append(said.format(value=shown(value), wish=shown(wish)))
     return met, unknown, why
 
 
