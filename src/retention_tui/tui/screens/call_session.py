@@ -39,6 +39,7 @@ from ...db import connect
 from ...i18n import _
 from ...paths import user_data_dir
 from ...tags import Tagging
+from ..errors import ReportsWorkerErrors
 from .card_forms import FORM_CSS, NpsForm, _Form
 
 # One key per outcome; the footer shows them, the help screen explains them.
@@ -196,7 +197,7 @@ class NoteForm(_Form):
         self.dismiss(event.value)
 
 
-class CallSessionScreen(Screen[None]):
+class CallSessionScreen(ReportsWorkerErrors, Screen[None]):
     """Work one campaign's queue: the customer, the script, the offer; a key per entry."""
 
     BINDING_GROUP_TITLE = _("Call session")

@@ -240,14 +240,20 @@ class TagsBooked(Message):
 
 def ask_tagging(screen: Any, db_path: Path, what: str,
                 then: Callable[[Tagging], None]) -> None:  # fmt: skip
-    """Open :class:`TagForm` over the catalogue; ``then`` gets what was chosen."""
-    catalogue = _read(db_path, lambda conn: tags.catalogue(conn, include_retired=False))
+    """Open :class:`TagForm` over the catalogue (read in a worker); ``then`` gets what was
+    chosen."""
 
     def chosen(tagging: Tagging | None) -> None:
         if tagging is not None:
             then(tagging)
 
-    screen.app.push_screen(TagForm(catalogue, what), chosen)
+    def load() -> None:
+        catalogue = _read(db_path, lambda conn: tags.catalogue(conn, include_retired=False))
+        screen.app.call_from_thread(
+            lambda: screen.app.push_screen(TagForm(catalogue, what), chosen)
+        )
+
+    screen.run_worker(load, thread=True, exit_on_error=False, group="tag-form", name="tag-form")
 
 
 def booked_text(tagging: Tagging, found: list[int], added: int) -> str:
