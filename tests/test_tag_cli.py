@@ -139,6 +139,9 @@ def test_spelling_is_lenient_and_figures_exact() -> None:
     assert trade_ins.same_brand("Mercedes Benz", "mercedes-benz")
     assert trade_ins.same_brand("Volkswagen", "Volkswagn")  # one slip
     assert not trade_ins.same_brand("KTM", "BMW")
+    assert trade_ins.same_brand("BMW", "BMW Motorrad")  # a brand and its division
+    assert trade_ins.same_brand("Mercedes-Benz", "mercedes")
+    assert not trade_ins.same_brand("BMW Motorrad", "Motorrad")
     assert trade_ins.model_fits("GS", "R 1250 GS")
     assert not trade_ins.model_fits("RT", "R 1250 GS")
     wishes = trade_ins.Wishes(brand="Honda", max_price=9000)

@@ -114,7 +114,12 @@ def _close(a: str, b: str) -> bool:
 
 
 def same_brand(wanted: str, offered: str) -> bool:
-    return _close(_compact(wanted), _compact(offered))
+    """The same brand, allowing a slip, or one name the start of the other: a wish for
+    "BMW" takes a "BMW Motorrad", one for "Mercedes-Benz" a "Mercedes"."""
+    if _close(_compact(wanted), _compact(offered)):
+        return True
+    short, long = sorted((_words(wanted), _words(offered)), key=len)
+    return 0 < len(short) < len(long) and all(_close(a, b) for a, b in zip(short, long))
 
 
 def model_fits(wanted: str, offered: str) -> bool:

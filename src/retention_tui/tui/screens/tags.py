@@ -63,12 +63,17 @@ class TagForm(_Form):
     DEFAULT_CSS = (
         FORM_CSS.format(name="TagForm")
         + """
-    TagForm > Vertical { width: 72; }
+    TagForm > Vertical { width: 72; max-height: 100%; overflow-y: auto; }
     TagForm #tag-wishes { height: auto; display: none; }
     TagForm #tag-wishes.-shown { display: block; }
     TagForm #tag-details { height: auto; display: none; }
     TagForm #tag-details.-shown { display: block; }
-    TagForm #tag-picked { color: $accent; height: auto; }
+    TagForm #tag-picked { color: $accent; height: auto; margin-bottom: 1; }
+    TagForm .tag-field { height: 1; }
+    TagForm .tag-field Label { width: 13; color: $text-muted; }
+    TagForm .tag-field Input { margin-bottom: 0; width: 1fr; }
+    TagForm .tag-wish-title { margin-top: 1; color: $text-muted; text-style: italic; }
+    TagForm .form-error { margin-top: 1; }
     """
     )
     BINDINGS = [
@@ -95,19 +100,32 @@ class TagForm(_Form):
             yield OptionList(*self._options(), id="tag-choice")
             yield Static("", id="tag-picked", markup=False)
             with Vertical(id="tag-details"):
-                yield Input(placeholder=_("Grade 1-6 (1 is best; empty: none)"), id="tag-grade",
-                            max_length=1)  # fmt: skip
-                yield Input(placeholder="", id="tag-until")
-                yield Input(placeholder=_("Follow-up: YYYY-MM-DD or +days (empty: none)"),
-                            id="tag-follow-up")  # fmt: skip
-                yield Input(placeholder=_("Note"), id="tag-note")
+                for label, field in (
+                    (_("Grade"), Input(placeholder=_("1-6, 1 is best (empty: none)"),
+                                       id="tag-grade", max_length=1)),
+                    (_("Valid until"), Input(placeholder="", id="tag-until")),
+                    (_("Follow-up"), Input(placeholder=_("YYYY-MM-DD or +days (empty: none)"),
+                                           id="tag-follow-up")),
+                    (_("Note"), Input(placeholder=_("anything to remember"), id="tag-note")),
+                ):  # fmt: skip
+                    with Horizontal(classes="tag-field"):
+                        yield Label(label, markup=False)
+                        yield field
                 with Vertical(id="tag-wishes"):
-                    yield Input(placeholder=_("Brand wanted"), id="wish-brand")
-                    yield Input(placeholder=_("Model or series wanted"), id="wish-model")
-                    yield Input(placeholder=_("Built from year"), id="wish-year", max_length=4)
-                    yield Input(placeholder=_("Mileage at most (km)"), id="wish-mileage")
-                    yield Input(placeholder=_("Price at most"), id="wish-price")
-                    yield Input(placeholder=_("Anything else wanted"), id="wish-text")
+                    yield Label(_("What the customer would like to buy"), classes="tag-wish-title")
+                    for label, field in (
+                        (_("Brand"), Input(placeholder=_("e.g. BMW"), id="wish-brand")),
+                        (_("Model"), Input(placeholder=_("model or series, e.g. R 1250"),
+                                           id="wish-model")),
+                        (_("Built from"), Input(placeholder=_("year, e.g. 2019"),
+                                                id="wish-year", max_length=4)),
+                        (_("Mileage"), Input(placeholder=_("km at most"), id="wish-mileage")),
+                        (_("Price"), Input(placeholder=_("at most"), id="wish-price")),
+                        (_("Else"), Input(placeholder=_("anything else wanted"), id="wish-text")),
+                    ):  # fmt: skip
+                        with Horizontal(classes="tag-field"):
+                            yield Label(label, markup=False)
+                            yield field
             yield Static("", classes="form-error", markup=False)
             yield Label(_("Type, then enter picks the highlighted tag (up/down move); enter "
                           "goes from field to field, ctrl+s books. Escape cancels."),
@@ -158,17 +176,17 @@ class TagForm(_Form):
         self.query_one("#tag-find", Input).display = False
         self.query_one(OptionList).display = False
         until = (
-            _("Valid until YYYY-MM-DD or +days (default: {days} days)").format(
-                days=found.valid_days
-            )
+            _("YYYY-MM-DD or +days (default: {days} days)").format(days=found.valid_days)
             if found.valid_days
-            else _("Valid until YYYY-MM-DD or +days (default: no end)")
+            else _("YYYY-MM-DD or +days (default: no end)")
         )
         self.query_one("#tag-picked", Static).update(
             Text(_("Tag: {label} ({code})").format(label=_(found.label), code=found.code))
         )
         self.query_one("#tag-until", Input).placeholder = until
-        self.query_one("#tag-grade", Input).display = found.graded
+        grade = self.query_one("#tag-grade", Input)
+        assert grade.parent is not None
+        grade.parent.display = found.graded
         self.query_one("#tag-details").add_class("-shown")
         self.query_one("#tag-wishes").set_class(found.code == trade_ins.INTEREST, "-shown")
         self._order()[0].focus()
