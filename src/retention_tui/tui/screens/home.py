@@ -89,9 +89,9 @@ class HomeScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         with Vertical(id="home"):
             yield Static(Text(self.db_path.name, style="bold"), id="home-db")
             yield Static(Text(str(self.db_path.parent)), id="home-path")
-            yield Static(Text(_("Reading the database …")), id="home-figures")
             yield Static("", id="home-hint")
             yield DataTable(id="home-agenda", cursor_type="row", zebra_stripes=True)
+            yield Static(Text(_("Reading the database …")), id="home-figures")
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
