@@ -119,7 +119,9 @@ def same_brand(wanted: str, offered: str) -> bool:
     if _close(_compact(wanted), _compact(offered)):
         return True
     short, long = sorted((_words(wanted), _words(offered)), key=len)
-    return 0 < len(short) < len(long) and all(_close(a, b) for a, b in zip(short, long, strict=False))
+    return 0 < len(short) < len(long) and all(
+        _close(a, b) for a, b in zip(short, long, strict=False)
+    )
 
 
 def model_fits(wanted: str, offered: str) -> bool:
