@@ -178,3 +178,16 @@ def test_a_tag_counts_exactly_until_its_last_day(
         assert (found(conn, ("tags", "fleet")) == {1}) == (until >= clock.today())
     finally:
         conn.close()
+
+
+def test_a_sent_message_books_its_tag_through_the_hook(desk: sqlite3.Connection) -> None:
+    from retention_tui.db import write
+
+    for channel in ("sms", "email", "letter"):
+        with write(desk):
+            tags.book_automatic(desk, [1, 2], tags.SENT_TAGS[channel], "we miss you")
+    assert found(desk, ("tags", "sms-sent & email-sent & letter-sent")) == {1, 2}
+    sent = [t for t in tags.of_customer(desk, 1) if t.code == "sms-sent"]
+    assert [(t.set_on, t.valid_until, t.note) for t in sent] == [
+        ("2026-11-23", "2027-11-23", "we miss you")
+    ]

@@ -346,3 +346,28 @@ async def test_a_trade_in_lists_the_valid_matching_interests(
     assert rows(
         desk_db, "SELECT customer_id FROM campaign_members WHERE source = 'trade-in matches'"
     ) == [(1,)]
+
+
+async def test_the_seed_examples_are_ready_made_views_on_the_desktop(
+    app: RetentionApp, booked_db: Path
+) -> None:
+    from retention_tui.tui.screens.views import ViewsScreen
+
+    from .test_desktop import shown
+
+    expected = {  # by hand, today 2026-11-23: see tests/tag_data.py
+        "Tags: a test ride in the last six months": ["C003"],
+        "Tags: bought a vehicle here, no workshop visit since": ["C004", "C006"],
+        "Tags: customers with a complaint": ["C004"],
+        "Tags: inspection customers not seen for a year": ["C002"],
+    }
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for position, (name, numbers) in enumerate(expected.items()):
+            await pilot.press("v")
+            await settle(pilot)
+            assert isinstance(app.screen, ViewsScreen)
+            await pilot.press(*["down"] * position, "enter")
+            await settle(pilot)
+            assert "tags" in dict(app.screen.customer_query.filters)  # type: ignore[attr-defined]
+            assert sorted(shown(pilot)) == numbers, name
