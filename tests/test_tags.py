@@ -191,3 +191,19 @@ def test_a_sent_message_books_its_tag_through_the_hook(desk: sqlite3.Connection)
     assert [(t.set_on, t.valid_until, t.note) for t in sent] == [
         ("2026-11-23", "2027-11-23", "we miss you")
     ]
+
+
+def test_only_managers_change_the_catalogue_everyone_tags(desk: sqlite3.Connection) -> None:
+    from retention_tui import settings
+
+    settings.put(desk, "managers", ["boss"])
+    for change in (
+        lambda: tags.add_to_catalogue(desk, "track-day", "Track day"),
+        lambda: tags.change_in_catalogue(desk, "inspection", label="MOT customer"),
+        lambda: tags.retire(desk, "touring"),
+    ):
+        with pytest.raises(RetentionError, match="Only a manager .*tester"):
+            change()
+    assert tags.add(desk, [5], tags.Tagging("touring")) == 1  # tagging is everyone's work
+    settings.put(desk, "managers", ["boss", "tester"])
+    assert tags.retire(desk, "touring") == "retired"

@@ -177,6 +177,17 @@ def _check_days(days: int | None) -> int | None:
     return days
 
 
+def _managers_only(conn: sqlite3.Connection) -> None:
+    """The catalogue is the managers' (the setting ``managers``; empty: everyone's)."""
+    from .customers import is_manager  # customers books automatic tags: import here
+
+    if not is_manager(conn):
+        raise RetentionError(
+            _("Only a manager changes the tag catalogue ({operator} is not in the setting "
+              "managers).").format(operator=audit.current_operator())
+        )  # fmt: skip
+
+
 def add_to_catalogue(
     conn: sqlite3.Connection,
     code: str,
@@ -188,6 +199,7 @@ def add_to_catalogue(
     automatic: bool = False,
 ) -> int:
     """A new catalogue entry; the code is a short lower-case word with hyphens."""
+    _managers_only(conn)
     code = code.strip().lower()
     if not CODE.match(code):
         raise RetentionError(
@@ -219,6 +231,7 @@ def change_in_catalogue(
     valid_days: int | str | None = "keep",
 ) -> None:
     """Rename an entry, move it to another group or change its default validity."""
+    _managers_only(conn)
     found = tag(conn, code)
     changes: dict[str, Any] = {}
     if label is not None:
@@ -244,6 +257,7 @@ def change_in_catalogue(
 def retire(conn: sqlite3.Connection, code: str, retired: bool = True) -> str:
     """Retire an entry (``deleted`` when it was never used, else ``retired``); with
     ``retired=False`` offer it again (``restored``)."""
+    _managers_only(conn)
     found = tag(conn, code)
     with write(conn):
         if not retired:
