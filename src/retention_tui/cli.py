@@ -1162,6 +1162,347 @@ def trade_in_import(obj: Context, file: Path, fmt: str) -> None:
     _print_rows(_MATCH_HEADER, _match_rows(done), fmt)
 
 
+# -- messages, the outbox and secrets ---------------------------------------------------------
+
+
+@cli.group()
+def messages() -> None:
+    """Message templates, and email, SMS or letters to one customer or a whole list."""
+
+
+@messages.command(name="templates")
+@_FORMAT
+@click.pass_obj
+def messages_templates(obj: Context, fmt: str) -> None:
+    """The templates: key (or id), channel, name, subject."""
+    from . import messages as msg
+
+    conn = obj.open(create=False)
+    try:
+        found = msg.templates(conn)
+    finally:
+        conn.close()
+    _print_rows(
+        ["key", "channel", "name", "subject", "builtin"],
+        [[t.key or t.id, t.channel, t.name, t.subject or "", int(t.builtin)] for t in found],
+        fmt,
+    )
+
+
+@messages.command(name="preview")
+@click.argument("template")
+@click.argument("customer_no")
+@click.option("--offer", default="", help=_("The text for {offer}."))
+@click.pass_obj
+def messages_preview(obj: Context, template: str, customer_no: str, offer: str) -> None:
+    """What one customer would read."""
+    from . import messages as msg
+    from .customers import customer_id_by_number
+
+    conn = obj.open(create=False)
+    try:
+        customer_id = customer_id_by_number(conn, customer_no)
+        if customer_id is None:
+            raise RetentionError(_("There is no customer {no}.").format(no=customer_no))
+        subject, body = msg.preview(conn, template, customer_id, offer)
+    finally:
+        conn.close()
+    if subject:
+        click.echo(_("Subject: {subject}").format(subject=subject))
+        click.echo()
+    click.echo(body)
+
+
+@messages.command(name="send")
+@click.argument("template")
+@_FILTERS
+@_SEARCH
+@_CUSTOMERS_FILE
+@click.option("--offer", default="", help=_("The text for {offer}."))
+@click.option("--yes", is_flag=True, help=_("Queue without asking."))
+@click.pass_obj
+def messages_send(
+    obj: Context, template: str, filters: tuple[str, ...], search: str,
+    customers_file: Path | None, offer: str, yes: bool,
+) -> None:  # fmt: skip
+    """Queue a template for the customers of a desktop filter (or a CSV file): only those
+    with consent for its channel and not blocked; `outbox send` sends them."""
+    from . import messages as msg
+
+    conn = obj.open(create=False)
+    try:
+        found = msg.template(conn, template)
+        ids, _source = _chosen_customers(conn, filters, search, customers_file)
+        who = msg.audience(conn, ids, found.channel, found.id)
+        click.echo(who.describe(), err=True)
+        if not who.ready:
+            sys.exit(3)
+        if not yes and not click.confirm(_("Queue them?"), err=True):
+            raise click.exceptions.Abort()
+        done = msg.queue(conn, found.id, ids, offer=offer)
+    finally:
+        conn.close()
+    click.echo(
+        _("{queued} messages queued (batch {batch}).").format(
+            queued=f"{done.queued:,}", batch=done.batch
+        )
+    )
+
+
+@messages.command(name="letters")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def messages_letters(obj: Context, file: Path) -> None:
+    """Write every queued letter to a mail-merge CSV and mark them sent."""
+    from . import messages as msg
+
+    conn = obj.open(create=False)
+    try:
+        written = msg.export_letters(conn, file)
+    finally:
+        conn.close()
+    click.echo(_("{n} letters written to {file}.").format(n=f"{written:,}", file=file))
+
+
+@messages.group(name="setup")
+def messages_setup() -> None:
+    """Where email and SMS go (the password and token go to the keyring: `secrets set`)."""
+
+
+@messages_setup.command(name="email")
+@click.option("--host", required=True)
+@click.option("--port", type=int, default=587, show_default=True)
+@click.option("--security", type=click.Choice(["starttls", "tls", "none"]), default="starttls",
+              show_default=True)  # fmt: skip
+@click.option("--username", default=None, help=_("Log in as (the password: secrets set smtp)."))
+@click.option("--sender", required=True, help=_('The From address, e.g. "Garage <a@b.nl>".'))
+@click.option("--reply-to", default=None)
+@click.option("--rate", type=int, default=None, help=_("Emails per minute at most."))
+@click.pass_obj
+def messages_setup_email(
+    obj: Context, host: str, port: int, security: str, username: str | None, sender: str,
+    reply_to: str | None, rate: int | None,
+) -> None:  # fmt: skip
+    """The SMTP server email goes through."""
+    config = {"host": host, "port": port, "security": security, "username": username,
+              "sender": sender, "reply_to": reply_to}  # fmt: skip
+    _store_channel(obj, "smtp", "email", {k: v for k, v in config.items() if v is not None}, rate)
+
+
+@messages_setup.command(name="sms")
+@click.option("--url", required=True, help=_("May hold {to} {text} {ref} {sender}."))
+@click.option("--method", type=click.Choice(["POST", "GET"]), default="POST", show_default=True)
+@click.option("--body", default=None, help=_("The request body with the same placeholders."))
+@click.option("--content-type", default="application/json", show_default=True)
+@click.option("--auth", default="bearer", show_default=True,
+              help=_("bearer, basic, header:NAME, query:NAME or none."))  # fmt: skip
+@click.option("--username", default=None, help=_("For basic auth."))
+@click.option("--sender", default=None, help=_("The SMS sender name or number."))
+@click.option("--id-field", default=None, help=_("The response field with the message id."))
+@click.option("--rate", type=int, default=None, help=_("SMS per minute at most."))
+@click.pass_obj
+def messages_setup_sms(
+    obj: Context, url: str, method: str, body: str | None, content_type: str, auth: str,
+    username: str | None, sender: str | None, id_field: str | None, rate: int | None,
+) -> None:  # fmt: skip
+    """The HTTP gateway SMS go through."""
+    config = {"url": url, "method": method, "body": body, "content_type": content_type,
+              "auth": auth, "username": username, "sender": sender,
+              "id_field": id_field}  # fmt: skip
+    _store_channel(
+        obj, "sms_gateway", "sms", {k: v for k, v in config.items() if v is not None}, rate
+    )
+
+
+def _store_channel(obj: Context, key: str, channel: str, config: dict[str, Any],
+                   rate: int | None) -> None:  # fmt: skip
+    from . import outbox, settings
+    from .db import write
+
+    conn = obj.open(create=False)
+    try:
+        with write(conn):
+            settings.put_in_transaction(conn, key, config)
+            if rate is not None:
+                rates = outbox.rates(conn)
+                rates[channel] = rate
+                settings.put_in_transaction(conn, "rate_per_minute", rates)
+    finally:
+        conn.close()
+    click.echo(_("Saved. Store the secret with: retention-tui secrets set {kind}").format(
+        kind="smtp" if channel == "email" else "sms"))  # fmt: skip
+
+
+@cli.group(name="outbox")
+def outbox_group() -> None:
+    """Every message waits in the outbox until it is sent; see, send, retry, cancel."""
+
+
+@outbox_group.command(name="list")
+@click.option("--status", type=click.Choice(
+    ["queued", "sending", "sent", "failed", "unknown", "cancelled"]), default=None)  # fmt: skip
+@click.option("--limit", type=int, default=1000, show_default=True)
+@_FORMAT
+@click.pass_obj
+def outbox_list(obj: Context, status: str | None, limit: int, fmt: str) -> None:
+    """The newest messages first, with their state and last error."""
+    from . import outbox
+
+    conn = obj.open(create=False)
+    try:
+        found = outbox.messages(conn, status, limit=limit)
+        summary = outbox.counts(conn)
+    finally:
+        conn.close()
+    _print_rows(
+        ["id", "status", "channel", "customer_no", "recipient", "template", "attempts",
+         "created_at", "sent_at", "next_attempt_at", "last_error"],
+        [[m.id, m.status, m.channel, m.customer_no, m.recipient, m.template, m.attempts,
+          m.created_at, m.sent_at or "", m.next_attempt_at or "", m.last_error or ""]
+         for m in found],
+        fmt,
+    )  # fmt: skip
+    if fmt != "csv":
+        click.echo(", ".join(f"{k} {v:,}" for k, v in summary.items() if v) or _("empty"),
+                   err=True)  # fmt: skip
+
+
+@outbox_group.command(name="send")
+@click.option("--watch", is_flag=True, help=_("Keep running and send what comes in."))
+@click.option("--limit", type=int, default=None, help=_("Send at most this many, then stop."))
+@click.option("--poll", type=float, default=2.0, show_default=True,
+              help=_("With --watch: seconds between looks at the outbox."))  # fmt: skip
+@click.pass_obj
+def outbox_send(obj: Context, watch: bool, limit: int | None, poll: float) -> None:
+    """Send what is due, with retries and backoff; --watch runs as a long-lived sender."""
+    import signal
+    import time
+
+    from . import outbox
+
+    stopping = False
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    conn = obj.open(create=False)
+    report = outbox.SendReport()
+    channels: dict[str, Any] = {}
+    try:
+        lost = outbox.recover(conn)
+        if lost:
+            text = _("{n} messages a stopped sender was sending are marked unknown: check them "
+                     "(outbox list --status unknown).")  # fmt: skip
+            click.echo(text.format(n=lost), err=True)
+        channels = outbox.open_channels(conn, report)
+        sender = outbox.sender_id()
+        while True:
+            handled = report.sent + report.failed + report.unknown + report.retrying
+            left = None if limit is None else limit - handled
+            outbox.send_due(conn, channels, sender=sender, report=report, limit=left,
+                            stop=lambda: stopping)  # fmt: skip
+            if not watch or stopping or (left is not None and left <= 0):
+                break
+            outbox.recover(conn)
+            due = outbox.next_due_in(conn)
+            time.sleep(poll if due is None else min(max(due, 0.05), poll))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for channel in channels.values():
+            channel.close()
+        conn.close()
+    click.echo(report.describe())
+
+
+def _ids_or_status(conn: sqlite3.Connection, ids: tuple[int, ...], status: str | None) -> list[int]:
+    from . import outbox
+
+    if not ids and not status:
+        raise click.UsageError(_("Name the messages (ids) or give --status."))
+    return list(ids) + (outbox.ids_in(conn, status) if status else [])
+
+
+@outbox_group.command(name="retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--status", type=click.Choice(["failed", "unknown", "cancelled"]), default=None,
+              help=_("Every message in this state."))  # fmt: skip
+@click.pass_obj
+def outbox_retry(obj: Context, ids: tuple[int, ...], status: str | None) -> None:
+    """Queue failed, unknown or cancelled messages again (same Message-ID and reference)."""
+    from . import outbox
+
+    conn = obj.open(create=False)
+    try:
+        done = outbox.retry(conn, _ids_or_status(conn, ids, status))
+    finally:
+        conn.close()
+    click.echo(_("{n} messages queued again.").format(n=f"{done:,}"))
+
+
+@outbox_group.command(name="cancel")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--status", type=click.Choice(["queued", "failed", "unknown"]), default=None,
+              help=_("Every message in this state."))  # fmt: skip
+@click.pass_obj
+def outbox_cancel(obj: Context, ids: tuple[int, ...], status: str | None) -> None:
+    """Cancel messages not sent yet."""
+    from . import outbox
+
+    conn = obj.open(create=False)
+    try:
+        done = outbox.cancel(conn, _ids_or_status(conn, ids, status))
+    finally:
+        conn.close()
+    click.echo(_("{n} messages cancelled.").format(n=f"{done:,}"))
+
+
+@cli.group(name="secrets")
+def secrets_group() -> None:
+    """The SMTP password and the SMS gateway token, kept in the OS keyring only."""
+
+
+@secrets_group.command(name="set")
+@click.argument("kind", type=click.Choice(["smtp", "sms"]))
+@click.option("--stdin", "from_stdin", is_flag=True, help=_("Read it from standard input."))
+def secrets_set(kind: str, from_stdin: bool) -> None:
+    """Store the SMTP password or the SMS gateway token in the keyring."""
+    from . import secrets
+
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\n")
+    else:
+        value = click.prompt(_("Secret for {kind}").format(kind=kind), hide_input=True,
+                             confirmation_prompt=True)  # fmt: skip
+    if not value:
+        raise RetentionError(_("Nothing was stored: the secret is empty."))
+    secrets.set_secret(kind, value)
+    click.echo(_("Stored in the keyring ({backend}).").format(backend=secrets.backend_name()))
+
+
+@secrets_group.command(name="status")
+def secrets_status() -> None:
+    """Which secrets are set (never what they are)."""
+    from . import secrets
+
+    click.echo(_("Keyring: {backend}").format(backend=secrets.backend_name()))
+    for kind in secrets.KINDS:
+        state = _("set") if secrets.get_secret(kind) else _("not set")
+        click.echo(f"{kind}: {state}")
+
+
+@secrets_group.command(name="delete")
+@click.argument("kind", type=click.Choice(["smtp", "sms"]))
+def secrets_delete(kind: str) -> None:
+    """Remove a secret from the keyring."""
+    from . import secrets
+
+    gone = secrets.delete_secret(kind)
+    click.echo(_("Removed.") if gone else _("It was not set."))
+
+
 @cli.command()
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help=_("Overwrite DEST if it exists."))

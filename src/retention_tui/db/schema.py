@@ -568,7 +568,100 @@ INSERT OR IGNORE INTO saved_views (name, screen, definition, created_by, created
  'retention-tui', '2026-12-04 00:00:00');
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
+V9 = """
+-- Messages (issue 9). Templates gain a key for the built-in ones, an owner and retirement;
+-- the outbox is rebuilt for its full life: unknown (the fate of a message whose sender died or
+-- whose gateway did not answer after the send) and cancelled, who claimed it and when, the
+-- batch of a bulk send, the voucher code and the provider's id.
+ALTER TABLE message_templates ADD COLUMN key TEXT;
+ALTER TABLE message_templates ADD COLUMN builtin INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE message_templates ADD COLUMN created_by TEXT;
+ALTER TABLE message_templates ADD COLUMN created_at TEXT;
+ALTER TABLE message_templates ADD COLUMN retired_at TEXT;
+CREATE UNIQUE INDEX message_templates_key ON message_templates(key) WHERE key IS NOT NULL;
+
+CREATE TABLE outbox_v9 (
+    id              INTEGER PRIMARY KEY,
+    customer_id     INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'letter')),
+    recipient       TEXT NOT NULL,
+    subject         TEXT,
+    body            TEXT NOT NULL,
+    template_id     INTEGER REFERENCES message_templates(id) ON DELETE SET NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,   -- the Message-ID / client reference: never twice
+    status          TEXT NOT NULL DEFAULT 'queued' CHECK (status IN
+                        ('queued', 'sending', 'sent', 'failed', 'unknown', 'cancelled')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error      TEXT,
+    operator        TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT,
+    batch           TEXT,                   -- one bulk send
+    claimed_by      TEXT,                   -- the sender (host:pid:id) while sending
+    claimed_at      TEXT,
+    provider_id     TEXT,                   -- what the SMTP server or gateway called it
+    voucher         TEXT
+);
+INSERT INTO outbox_v9 (id, customer_id, channel, recipient, subject, body, template_id,
+    idempotency_key, status, attempts, next_attempt_at, last_error, operator, created_at,
+    sent_at)
+SELECT id, customer_id, channel, recipient, subject, body, template_id, idempotency_key,
+    status, attempts, next_attempt_at, last_error, operator, created_at, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v9 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+CREATE INDEX outbox_customer ON outbox(customer_id, created_at);
+CREATE INDEX outbox_batch ON outbox(batch) WHERE batch IS NOT NULL;
+CREATE INDEX outbox_claimed ON outbox(channel, claimed_at) WHERE claimed_at IS NOT NULL;
+
+INSERT OR IGNORE INTO message_templates (key, builtin, name, channel, subject, body) VALUES
+('feedback-email', 1, 'Feedback request after departure (email)', 'email',
+ 'May we ask you something, {name}?',
+ 'Dear {name},' || char(10) || char(10)
+ || 'We last saw your {vehicle} on {last_visit}, and we miss you. Whatever made you go '
+ || 'elsewhere, we would like to know: a short reply to this email is enough, and it helps us '
+ || 'do better.' || char(10) || char(10) || 'Kind regards,' || char(10) || '{advisor}, {workshop}'),
+('feedback-sms', 1, 'Feedback request after departure (SMS)', 'sms', NULL,
+ 'Hello {name}, we have not seen your {vehicle} since {last_visit}. Would you tell us why? '
+ || 'Just reply to this message. Thank you! {workshop}'),
+('miss-you-email', 1, 'We miss you, with a voucher (email)', 'email',
+ 'We miss you and your {vehicle}',
+ 'Dear {name},' || char(10) || char(10)
+ || 'Your last visit was on {last_visit}, {months_away} months ago. We would be glad to see '
+ || 'you again: this voucher gives you {offer}, and we check your {vehicle} for free.'
+ || char(10) || char(10) || 'Voucher code: {voucher}' || char(10) || char(10)
+ || 'Kind regards,' || char(10) || '{advisor}, {workshop}'),
+('miss-you-sms', 1, 'We miss you, with a voucher (SMS)', 'sms', NULL,
+ 'Hello {name}, we miss your {vehicle}! With code {voucher} you get {offer} and a free '
+ || 'check. Call us to book. {workshop}'),
+('miss-you-letter', 1, 'We miss you, with a voucher (letter)', 'letter',
+ 'We miss you and your {vehicle}',
+ 'Dear {name},' || char(10) || char(10)
+ || 'Your last visit was on {last_visit}, {months_away} months ago. We enclose a voucher for '
+ || '{offer} and will check your {vehicle} ({plate}) for free.' || char(10) || char(10)
+ || 'Voucher code: {voucher}' || char(10) || char(10) || 'Kind regards,' || char(10)
+ || '{advisor}, {workshop}'),
+('mot-due-sms', 1, 'MOT due (SMS)', 'sms', NULL,
+ 'Hello {name}, the MOT of your {vehicle} ({plate}) is due soon. Reply or call us to book a '
+ || 'time. {workshop}'),
+('mot-due-email', 1, 'MOT due (email)', 'email', 'The MOT of your {vehicle} is due',
+ 'Dear {name},' || char(10) || char(10)
+ || 'The MOT of your {vehicle} ({plate}) is due soon. Reply to this email or call us to book '
+ || 'a time that suits you.' || char(10) || char(10) || 'Kind regards,' || char(10)
+ || '{advisor}, {workshop}'),
+('thank-you-sms', 1, 'Thank you after a service (SMS)', 'sms', NULL,
+ 'Thank you for your visit, {name}! Is everything all right with your {vehicle}? Just reply '
+ || 'if not. {workshop}'),
+('thank-you-email', 1, 'Thank you after a service (email)', 'email',
+ 'Thank you for your visit, {name}',
+ 'Dear {name},' || char(10) || char(10)
+ || 'Thank you for bringing your {vehicle} to us on {last_visit}. If anything is not as it '
+ || 'should be, just reply to this email.' || char(10) || char(10) || 'Kind regards,'
+ || char(10) || '{advisor}, {workshop}');
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
