@@ -11,36 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from message_data import add_contacts
 from retention_tui import messages, tags
-from retention_tui.db import open_database, write
+from retention_tui.db import open_database
 from retention_tui.errors import RetentionError
-
-# C001 email+SMS+letter; C002 a broken email, a mobile; C003 no email consent, SMS blocked;
-# C004 nothing to reach; C005 moved away (email yes, letter no); C006 deceased.
-CONTACT = [
-    (1, "jose@example.nl", 1, 1, "Oudegracht 1", "3511 AB", None),
-    (2, "jan@example", 1, 1, "Dorpsstraat 2", "3991 CA", None),
-    (3, "anna@example.nl", 0, 1, "Lange Nieuwstraat 3", "3512 PA", None),
-    (4, None, 1, 1, None, None, None),
-    (5, "info@muller.de", 1, 0, "Hohe Straße 5", "50667", "moved away"),
-    (6, "piet@example.nl", 1, 1, "Slotlaan 6", "3701 GA", "deceased"),
-]
 
 
 @pytest.fixture
 def desk(desk_db: Path) -> Iterator[sqlite3.Connection]:
     conn = open_database(desk_db)
-    with write(conn):
-        conn.executemany(
-            "UPDATE customers SET email = ?, consent_email = ?, consent_sms = ?, street = ?,"
-            " postcode = ?, recorded_status = ? WHERE id = ?",
-            [(*row[1:], row[0]) for row in CONTACT],
-        )
-        conn.execute(
-            "INSERT INTO contact_blocks (customer_id, channel, reason, operator, set_at)"
-            " VALUES (3, 'sms', 'asked us to stop', 'tester', '2026-11-01 10:00:00')"
-        )
-        conn.execute("INSERT INTO settings (key, value) VALUES ('workshop_name', '\"Garage Oost\"')")
+    add_contacts(conn)
     yield conn
     conn.close()
 
@@ -145,7 +125,7 @@ def test_queueing_renders_each_message_once_per_batch(desk: sqlite3.Connection) 
         " FROM outbox ORDER BY customer_id"
     ).fetchall()
     assert [r[:2] for r in rows] == [(1, "jose@example.nl"), (5, "info@muller.de")]
-    cid, _to, subject, body, voucher, status, key = rows[0]
+    _cid, _to, subject, body, voucher, status, key = rows[0]
     assert subject == "We miss you and your Volkswagen Golf" and status == "queued"
     assert body.startswith("Dear José Müller,\n\nYour last visit was on 2026-11-01, 0 months")
     assert "this voucher gives you 20% off" in body and f"Voucher code: {voucher}" in body

@@ -12,13 +12,16 @@ from rich.cells import cell_len, set_cell_size
 __all__ = ["fit", "printable"]
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters (escape sequences, newlines) shown as symbols."""
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``text`` with control characters (escape sequences, newlines) shown as symbols; with
+    ``keep_newlines`` line breaks stay (for a whole message)."""
     if text.isprintable():
         return text
     out = []
     for ch in text:
-        if ch in "\n\r\t":
+        if ch == "\n" and keep_newlines:
+            out.append(ch)
+        elif ch in "\n\r\t":
             out.append(" ")
         elif unicodedata.category(ch)[0] == "C":
             out.append(chr(0x2400 + ord(ch)) if ord(ch) < 0x20 else "�")

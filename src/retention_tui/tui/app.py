@@ -104,6 +104,42 @@ class RetentionApp(App[None]):
             timeout=10,
         )
 
+    # -- the background sender -----------------------------------------------------------
+
+    def start_sender(self) -> None:
+        """Send what is due in the outbox, in a thread worker (one at a time; another
+        process running ``outbox send --watch`` shares the work safely)."""
+        if any(w.group == "outbox-sender" and not w.is_finished for w in self.workers):
+            return
+        self.run_worker(self._send_outbox, thread=True, exit_on_error=False,
+                        group="outbox-sender", name="outbox-sender")  # fmt: skip
+
+    def _send_outbox(self) -> None:
+        from textual.worker import get_current_worker
+
+        from .. import outbox
+
+        worker = get_current_worker()
+        conn = connect(self.db_path)
+        report = outbox.SendReport()
+        channels: dict = {}
+        try:
+            outbox.recover(conn)
+            channels = outbox.open_channels(conn, report)
+            outbox.send_due(conn, channels, report=report, stop=lambda: worker.is_cancelled)
+        finally:
+            for channel in channels.values():
+                channel.close()
+            conn.close()
+        if report.sent or report.failed or report.unknown or report.retrying or report.not_set_up:
+            severity = (
+                "warning" if report.not_set_up or report.failed or report.unknown else "information"
+            )
+            self.call_from_thread(
+                self.notify, report.describe(), title=_("Outbox"), severity=severity,
+                markup=False, timeout=8,
+            )  # fmt: skip
+
     def open_customer(self, customer_id: int) -> None:
         """Open a customer's card on top of the current screen."""
         from .screens.customer_card import CustomerCardScreen

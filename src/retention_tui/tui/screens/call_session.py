@@ -77,7 +77,8 @@ def _legend() -> Text:
         text.append("  ".join(f"{key} {_(outcome)}" for key, outcome, _label in OUTCOME_KEYS
                               if outcome in members))  # fmt: skip
         text.append("\n")
-    text.append(_("p NPS  d departure  g tag  o note  space next  esc end"), style="dim")
+    text.append(_("p NPS  d departure  g tag  M message  o note  space next  esc end"),
+                style="dim")  # fmt: skip
     return text
 
 
@@ -224,6 +225,8 @@ class CallSessionScreen(ReportsWorkerErrors, Screen[None]):
         Binding("o", "note", _("Note"), id="session.note", tooltip=_("A note on this call")),
         Binding("g", "tag", _("Tag"), id="session.tag",
                 tooltip=_("Book a tag on the customer (test ride, purchase interest, ...)")),
+        Binding("M", "message", _("Message"), id="session.message",
+                tooltip=_("Send the customer an email, SMS or letter from a template")),
         Binding("space,enter", "next", _("Next"), id="session.next",
                 tooltip=_("The next customer of the queue")),
         Binding("escape,q", "end", _("End"), id="session.end",
@@ -551,6 +554,15 @@ class CallSessionScreen(ReportsWorkerErrors, Screen[None]):
             self._write(change, "")
 
         ask_tagging(self, self.db_path, current.card.details["name"], book)
+
+    def action_message(self) -> None:
+        from .messages import send_message
+
+        current = self.current
+        if current is not None:
+            customer_id = current.claim.customer_id
+            send_message(self, self.db_path, printable(current.card.details["name"]),
+                         lambda _conn: [customer_id])  # fmt: skip
 
     def action_note(self) -> None:
         current = self.current

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from ... import calls, campaigns, churn, clock, customers, tags, trade_ins
+from ... import calls, campaigns, churn, clock, customers, messages, outbox, tags, trade_ins
 from ...campaigns import Membership
 from ...cells import printable
 from ...customer_list import ListContext, format_cell
@@ -74,6 +74,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             tooltip=_("Book a tag: grade, valid until, follow-up, note"),
         ),
         Binding(
+            "M", "message", _("Message"), id="card.message",
+            tooltip=_("Send an email, SMS or letter from a template"),
+        ),
+        Binding(
             "plus", "add_to_campaign", _("+Campaign"), id="card.add_to_campaign",
             tooltip=_("Add this customer to a campaign"),
         ),
@@ -90,12 +94,14 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             may_set_light: bool,
             history: list[Membership],
             tags: list[CustomerTag],
+            sent: list[outbox.Message],
         ) -> None:
             super().__init__()
             self.card = card
             self.may_set_light = may_set_light
             self.history = history
             self.tags = tags
+            self.sent = sent
 
     def __init__(self, db_path: Path, customer_id: int) -> None:
         super().__init__()
@@ -125,6 +131,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 ("departures", _("Departures")),
                 ("campaigns", _("Campaigns")),
                 ("tags", _("Tags")),
+                ("messages", _("Messages")),
             ):
                 with TabPane(label, id=f"tab-{key}"):
                     yield DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
@@ -144,9 +151,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             allowed = customers.may_set_traffic_light(conn)
             history = campaigns.customer_history(conn, customer_id)
             booked = tags.of_customer(conn, customer_id)
+            sent = outbox.messages(conn, customer_id=customer_id, limit=200)
         finally:
             conn.close()
-        self.post_message(self.Loaded(card, allowed, history, booked))
+        self.post_message(self.Loaded(card, allowed, history, booked, sent))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -245,6 +253,16 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             ],
         )  # fmt: skip
         self._show_tags(message.tags)
+        self._fill(
+            "messages",
+            [_("Queued"), _("Channel"), _("Template"), _("To"), _("State"), _("Sent"),
+             _("Last error")],
+            [
+                (m.created_at, messages.channel_label(m.channel), m.template, m.recipient,
+                 outbox.status_label(m.status), m.sent_at or "", m.last_error or "")
+                for m in message.sent
+            ],
+        )  # fmt: skip
 
     def _show_tags(self, booked: list[CustomerTag]) -> None:
         """Valid tags first; expired ones stay, greyed, and say so."""
@@ -438,6 +456,13 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 )
 
         self.app.push_screen(ContactBlockForm(blocked), chosen)
+
+    def action_message(self) -> None:
+        from .messages import send_message
+
+        if self.card is not None:
+            name = printable(self.card.details["name"])
+            send_message(self, self.db_path, name, lambda _conn: [self.customer_id])
 
     def action_tag(self) -> None:
         from .tags import tag_customers

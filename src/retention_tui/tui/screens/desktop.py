@@ -33,7 +33,7 @@ from ..widgets.customer_table import CustomerTable
 # The desktop's own keys, off on the lists that reuse the desktop (drilldowns, reports).
 DESKTOP_ONLY = (
     "save_view", "views", "overview", "loyalty", "reasons", "departed", "churn", "retention",
-    "campaigns", "tag_catalogue", "trade_in",
+    "campaigns", "tag_catalogue", "trade_in", "outbox",
 )  # fmt: skip
 
 # Typing pauses shorter than this are one edit: the query runs once, after the last key.
@@ -173,6 +173,14 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         Binding(
             "I", "trade_in", _("Trade-in"), id="desktop.trade_in",
             tooltip=_("Record a vehicle taken in trade and see who wants one like it"),
+        ),
+        Binding(
+            "M", "message_list", _("Message"), id="desktop.message_list",
+            tooltip=_("Send an email, SMS or letter to every customer of this list"),
+        ),
+        Binding(
+            "O", "outbox", _("Outbox"), id="desktop.outbox",
+            tooltip=_("Every message with its state: retry, cancel, letters, templates"),
         ),
     ]  # fmt: skip
 
@@ -435,6 +443,16 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         message.stop()
         self.notify(message.text, markup=False)  # type: ignore[attr-defined]
         self.action_reload()
+
+    def action_message_list(self) -> None:
+        from .messages import send_message
+
+        send_message(self, self.db_path, _("every customer of this list"), self._list_ids())
+
+    def action_outbox(self) -> None:
+        from .messages import OutboxScreen
+
+        self.app.push_screen(OutboxScreen(self.db_path))
 
     def action_tag_catalogue(self) -> None:
         from .tags import TagCatalogueScreen
