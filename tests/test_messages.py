@@ -75,7 +75,8 @@ def test_own_templates_are_checked_copied_and_retired(conn: sqlite3.Connection) 
         ("a" * 306, "GSM-7", 306, 2),
         ("a" * 307, "GSM-7", 307, 3),
         ("Prezzo 10€ [sconto]", "GSM-7", 22, 1),  # € [ ] take two septets each
-        ("Caffè è già pronto", "UCS-2", 18, 1),  # à is not in the GSM alphabet
+        ("Caffè è già pronto", "GSM-7", 18, 1),  # è and à are in the GSM alphabet
+        ("Crème brûlée", "UCS-2", 12, 1),  # û is not
         ("你好" * 35, "UCS-2", 70, 1),
         ("你好" * 35 + "!", "UCS-2", 71, 2),
         ("Ciao 🚗", "UCS-2", 7, 1),  # the car is two UTF-16 units

@@ -139,6 +139,16 @@ class RetentionApp(App[None]):
                 self.notify, report.describe(), title=_("Outbox"), severity=severity,
                 markup=False, timeout=8,
             )  # fmt: skip
+        if report.sent or report.failed or report.unknown or report.retrying:
+            self.call_from_thread(self._outbox_changed)
+
+    def _outbox_changed(self) -> None:
+        """Cards on the stack show their messages' new state."""
+        from .screens.customer_card import CustomerCardScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CustomerCardScreen):
+                screen.reload()
 
     def open_customer(self, customer_id: int) -> None:
         """Open a customer's card on top of the current screen."""

@@ -285,7 +285,8 @@ class MessageView(_Form):
         with Vertical():
             yield Label(m.subject or m.template or _("Message"), classes="form-title",
                         markup=False)  # fmt: skip
-            yield Static(Text(printable("\n".join(head), keep_newlines=True)), markup=False)
+            yield Static(Text(printable("\n".join(head), keep_newlines=True)), markup=False,
+                         id="message-head")  # fmt: skip
             with VerticalScroll():
                 yield Static(Text(printable(m.body, keep_newlines=True)), markup=False)
             yield Label(_("Escape closes."), classes="form-hint", markup=False)
@@ -573,7 +574,7 @@ class TemplateEditor(Screen[dict[str, Any] | None]):
     @on(Input.Changed)
     @on(TextArea.Changed)
     def _changed(self) -> None:
-        self._render()
+        self._show_preview()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="editor-values")
     def _load_customer(self, number: str) -> None:
@@ -596,7 +597,7 @@ class TemplateEditor(Screen[dict[str, Any] | None]):
     @on(Values)
     def _values(self, message: Values) -> None:
         self.values = next(iter(message.values.values()), None)
-        self._render()
+        self._show_preview()
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -606,7 +607,7 @@ class TemplateEditor(Screen[dict[str, Any] | None]):
             "body": self.query_one("#editor-body", TextArea).text,
         }
 
-    def _render(self) -> None:
+    def _show_preview(self) -> None:
         fields = self._fields()
         channel = fields["channel"] if fields["channel"] in messages.CHANNELS else "sms"
         subject = fields["subject"] if channel != "sms" else None
