@@ -414,6 +414,31 @@ def audience(
     return result
 
 
+def refusal(conn: sqlite3.Connection, customer_id: int, channel: str) -> str | None:
+    """Why ``customer_id`` may not get a message on ``channel`` now (None: they may); the
+    sender asks again right before sending, so consent withdrawn after queueing holds."""
+    if channel == "letter":
+        return None
+    consent = {"email": "consent_email", "sms": "consent_sms"}[channel]
+    row = conn.execute(
+        f"SELECT {consent}, recorded_status,"
+        " EXISTS (SELECT 1 FROM contact_blocks b WHERE b.customer_id = c.id AND b.channel = ?)"
+        " OR EXISTS (SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id"
+        "     WHERE ct.customer_id = c.id AND t.code = 'do-not-contact'"
+        "     AND coalesce(ct.valid_until, ?) >= ?)"
+        " FROM customers c WHERE c.id = ?",
+        (channel, tags.NO_END, clock.today().isoformat(), customer_id),
+    ).fetchone()
+    if row is None:
+        return None
+    consented, status, blocked = row
+    if status == "deceased":
+        return GONE
+    if blocked:
+        return BLOCKED
+    return None if consented else NO_CONSENT
+
+
 # -- the queue -------------------------------------------------------------------------------
 
 

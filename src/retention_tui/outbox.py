@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import audit, clock, settings, tags
+from . import messages as msg
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -274,16 +275,26 @@ def claim(conn: sqlite3.Connection, sender: str, channels: Sequence[str] = SENDA
                 (*channels, stamp),
             ).fetchone()
             return wait if due else None
-        row = conn.execute(
-            "SELECT o.id, o.customer_id, o.channel, o.recipient, o.subject, o.body,"
-            " o.idempotency_key, o.attempts, coalesce(t.name, '') FROM outbox o"
-            " LEFT JOIN message_templates t ON t.id = o.template_id"
-            f" WHERE o.status = 'queued' AND o.channel IN ({', '.join('?' * len(open_now))})"
-            " AND coalesce(o.next_attempt_at, '') <= ? ORDER BY o.id LIMIT 1",
-            (*open_now, stamp),
-        ).fetchone()
-        if row is None:
-            return None
+        while True:
+            row = conn.execute(
+                "SELECT o.id, o.customer_id, o.channel, o.recipient, o.subject, o.body,"
+                " o.idempotency_key, o.attempts, coalesce(t.name, '') FROM outbox o"
+                " LEFT JOIN message_templates t ON t.id = o.template_id"
+                f" WHERE o.status = 'queued' AND o.channel IN ({', '.join('?' * len(open_now))})"
+                " AND coalesce(o.next_attempt_at, '') <= ? ORDER BY o.id LIMIT 1",
+                (*open_now, stamp),
+            ).fetchone()
+            if row is None:
+                return None
+            # Consent withdrawn or a block set since it was queued: it is not sent.
+            refused = msg.refusal(conn, row[1], row[2]) if row[1] is not None else None
+            if refused is None:
+                break
+            conn.execute(
+                "UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?",
+                (_("Not sent: {reason} since it was queued.").format(
+                    reason=msg.skip_label(refused)), row[0]),
+            )  # fmt: skip
         conn.execute(
             "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,"
             " attempts = attempts + 1 WHERE id = ? AND status = 'queued'",
@@ -292,9 +303,9 @@ def claim(conn: sqlite3.Connection, sender: str, channels: Sequence[str] = SENDA
     return Claim(*row[:7], row[7] + 1, row[8])  # type: ignore[misc]
 
 
-def backoff(attempts: int) -> int:
-    """Seconds before try ``attempts + 1``."""
-    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MOST)
+def backoff(attempts: int, first: int = BACKOFF_FIRST) -> int:
+    """Seconds before try ``attempts + 1``: ``first``, doubling, at most an hour."""
+    return min(first * 2 ** max(attempts - 1, 0), BACKOFF_MOST)
 
 
 def mark_sent(conn: sqlite3.Connection, claimed: Claim, sender: str, provider_id: str) -> None:
@@ -318,7 +329,9 @@ def mark_failed(conn: sqlite3.Connection, claimed: Claim, sender: str, kind: str
         status, next_at = "unknown", None
     elif kind == "transient" and claimed.attempts < MAX_ATTEMPTS:
         status = "queued"
-        next_at = _stamp(clock.now() + dt.timedelta(seconds=backoff(claimed.attempts)))
+        first = int(settings.get(conn, "outbox_retry_seconds") or BACKOFF_FIRST)
+        wait = backoff(claimed.attempts, first)
+        next_at = _stamp(clock.now() + dt.timedelta(seconds=wait))
     else:
         status, next_at = "failed", None
     with write(conn):
@@ -328,6 +341,16 @@ def mark_failed(conn: sqlite3.Connection, claimed: Claim, sender: str, kind: str
             (status, next_at, error, claimed.id, sender),
         )
     return status
+
+
+def give_back(conn: sqlite3.Connection, claimed: Claim, sender: str, error: str) -> None:
+    """Return a claimed message to the queue untried (its channel cannot send now)."""
+    with write(conn):
+        conn.execute(
+            "UPDATE outbox SET status = 'queued', attempts = attempts - 1, last_error = ?"
+            " WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+            (error, claimed.id, sender),
+        )
 
 
 @dataclass
@@ -400,6 +423,13 @@ def send_due(
         try:
             provider_id = channels[claimed.channel].send(_outgoing(claimed))
         except SendError as error:
+            if error.channel_wide:
+                # The setup is at fault (a wrong password …): every message would fail the
+                # same way. This one goes back as it was; the channel waits for its fix.
+                give_back(conn, claimed, sender, error.message)
+                report.not_set_up[claimed.channel] = error.message
+                names.remove(claimed.channel)
+                continue
             state = mark_failed(conn, claimed, sender, error.kind, error.message)
             if state == "queued":
                 report.retrying += 1

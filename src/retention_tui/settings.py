@@ -20,6 +20,12 @@ DEFAULTS: dict[str, Any] = {
     # Login names allowed to set traffic lights by hand; empty: everyone.
     "managers": [],
     "claim_idle_minutes": 15,  # a call session's claim on a customer lapses after this idle time
+    # Messages: where email and SMS go (secrets live in the OS keyring, never here), how many
+    # per minute at most, and the first wait before a failed message is tried again.
+    "smtp": None,
+    "sms_gateway": None,
+    "rate_per_minute": {"email": 120, "sms": 30},
+    "outbox_retry_seconds": 30,
 }
 
 
