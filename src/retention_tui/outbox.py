@@ -329,7 +329,8 @@ def mark_failed(conn: sqlite3.Connection, claimed: Claim, sender: str, kind: str
         status, next_at = "unknown", None
     elif kind == "transient" and claimed.attempts < MAX_ATTEMPTS:
         status = "queued"
-        first = int(settings.get(conn, "outbox_retry_seconds") or BACKOFF_FIRST)
+        stored = settings.get(conn, "outbox_retry_seconds")
+        first = BACKOFF_FIRST if stored is None else int(stored)
         wait = backoff(claimed.attempts, first)
         next_at = _stamp(clock.now() + dt.timedelta(seconds=wait))
     else:
