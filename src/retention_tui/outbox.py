@@ -247,16 +247,47 @@ def _open_slots(conn: sqlite3.Connection, channels: Sequence[str], now: dt.datet
         limit = limits[channel]
         if limit <= 0:
             continue
-        used, oldest = conn.execute(
-            "SELECT count(*), min(claimed_at) FROM outbox WHERE channel = ? AND claimed_at >= ?",
-            (channel, since),
+        # The limit-th newest claim of the last minute, if there is one: the limit is
+        # reached, and a slot frees when it is a minute old (reads at most ``limit`` rows).
+        row = conn.execute(
+            "SELECT claimed_at FROM outbox WHERE channel = ? AND claimed_at >= ?"
+            " ORDER BY claimed_at DESC LIMIT 1 OFFSET ?",
+            (channel, since, limit - 1),
         ).fetchone()
-        if used < limit:
+        if row is None:
             open_now.append(channel)
-        elif oldest:
-            freed = dt.datetime.fromisoformat(oldest) + dt.timedelta(seconds=60) - now
+        else:
+            freed = dt.datetime.fromisoformat(row[0]) + dt.timedelta(seconds=60) - now
             wait = min(wait, max(freed.total_seconds(), 0.05))
     return open_now, wait
+
+
+_CLAIM_SQL = (
+    "SELECT o.id, o.customer_id, o.channel, o.recipient, o.subject, o.body,"
+    " o.idempotency_key, o.attempts, coalesce(t.name, '') FROM outbox o"
+    " LEFT JOIN message_templates t ON t.id = o.template_id"
+)
+
+
+def _next_due(conn: sqlite3.Connection, channels: Sequence[str], stamp: str) -> Any:
+    """The next message to send on ``channels``: retries that are due first (oldest due
+    first), then new ones in queue order; each a lookup in the index, however long the
+    queue."""
+    found = []
+    for channel in channels:
+        for where in (
+            "o.next_attempt_at IS NOT NULL AND o.next_attempt_at <= ?"
+            " ORDER BY o.next_attempt_at, o.id",
+            "o.next_attempt_at IS NULL AND ? IS NOT NULL ORDER BY o.id",
+        ):
+            row = conn.execute(
+                f"{_CLAIM_SQL} WHERE o.status = 'queued' AND o.channel = ? AND {where} LIMIT 1",
+                (channel, stamp),
+            ).fetchone()
+            if row is not None:
+                found.append(row)
+                break
+    return min(found, key=lambda r: r[0]) if found else None
 
 
 def claim(conn: sqlite3.Connection, sender: str, channels: Sequence[str] = SENDABLE
@@ -276,14 +307,7 @@ def claim(conn: sqlite3.Connection, sender: str, channels: Sequence[str] = SENDA
             ).fetchone()
             return wait if due else None
         while True:
-            row = conn.execute(
-                "SELECT o.id, o.customer_id, o.channel, o.recipient, o.subject, o.body,"
-                " o.idempotency_key, o.attempts, coalesce(t.name, '') FROM outbox o"
-                " LEFT JOIN message_templates t ON t.id = o.template_id"
-                f" WHERE o.status = 'queued' AND o.channel IN ({', '.join('?' * len(open_now))})"
-                " AND coalesce(o.next_attempt_at, '') <= ? ORDER BY o.id LIMIT 1",
-                (*open_now, stamp),
-            ).fetchone()
+            row = _next_due(conn, open_now, stamp)
             if row is None:
                 return None
             # Consent withdrawn or a block set since it was queued: it is not sent.

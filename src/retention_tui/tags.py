@@ -345,6 +345,10 @@ def details(
     )
 
 
+# Up to this many customers a booking looks each one up; more, one pass over the tag's rows.
+FEW = 2000
+
+
 def book_rows(
     conn: sqlite3.Connection,
     found: Tag,
@@ -367,13 +371,24 @@ def book_rows(
         " follow_up_on, note, wishes) VALUES (?, ?, ?, ?, ?, ?, ?)",
         ((customer_id, *values) for customer_id, values in rows),
     )
-    # One pass over the tag's rows (a bulk import may have dropped the per-customer index).
-    conn.execute(
-        "UPDATE temp.tagging SET held = x.id FROM (SELECT customer_id, max(id) AS id"
-        " FROM customer_tags WHERE tag_id = ? AND coalesce(valid_until, ?) >= ?"
-        " GROUP BY customer_id) x WHERE x.customer_id = tagging.customer_id",
-        (found.id, NO_END, today_text()),
-    )
+    (size,) = conn.execute("SELECT count(*) FROM temp.tagging").fetchone()
+    if size <= FEW:
+        # A few customers (a card, a sent message): each one's own rows, by the index.
+        conn.execute(
+            "UPDATE temp.tagging SET held = (SELECT max(id) FROM customer_tags ct"
+            " WHERE ct.customer_id = tagging.customer_id AND ct.tag_id = ?"
+            " AND coalesce(ct.valid_until, ?) >= ?)",
+            (found.id, NO_END, today_text()),
+        )
+    else:
+        # One pass over the tag's rows (a bulk import may have dropped the per-customer
+        # index).
+        conn.execute(
+            "UPDATE temp.tagging SET held = x.id FROM (SELECT customer_id, max(id) AS id"
+            " FROM customer_tags WHERE tag_id = ? AND coalesce(valid_until, ?) >= ?"
+            " GROUP BY customer_id) x WHERE x.customer_id = tagging.customer_id",
+            (found.id, NO_END, today_text()),
+        )
     refreshed = conn.execute(
         "UPDATE customer_tags SET grade = coalesce(g.grade, customer_tags.grade),"
         " set_on = g.set_on, valid_until = g.valid_until,"

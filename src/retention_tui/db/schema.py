@@ -610,7 +610,7 @@ SELECT id, customer_id, channel, recipient, subject, body, template_id, idempote
     status, attempts, next_attempt_at, last_error, operator, created_at, sent_at FROM outbox;
 DROP TABLE outbox;
 ALTER TABLE outbox_v9 RENAME TO outbox;
-CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+CREATE INDEX outbox_due ON outbox(status, channel, next_attempt_at);
 CREATE INDEX outbox_customer ON outbox(customer_id, created_at);
 CREATE INDEX outbox_batch ON outbox(batch) WHERE batch IS NOT NULL;
 CREATE INDEX outbox_claimed ON outbox(channel, claimed_at) WHERE claimed_at IS NOT NULL;
