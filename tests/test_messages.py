@@ -119,7 +119,7 @@ def test_only_who_may_and_can_gets_a_message(desk: sqlite3.Connection) -> None:
 def test_queueing_renders_each_message_once_per_batch(desk: sqlite3.Connection) -> None:
     done = messages.queue(desk, "miss-you-email", range(1, 7), offer="20% off")
     assert (done.queued, done.audience.skipped_total) == (2, 4)
-    again = messages.queue(desk, "miss-you-email", range(1, 7), batch=done.batch)
+    again = messages.queue(desk, "miss-you-email", range(1, 7), batch=done.batch, offer="x")
     assert again.queued == 0  # the same send asked twice adds nothing
     rows = desk.execute(
         "SELECT customer_id, recipient, subject, body, voucher, status, idempotency_key"
@@ -133,11 +133,17 @@ def test_queueing_renders_each_message_once_per_batch(desk: sqlite3.Connection) 
     assert body.endswith("Anke, Garage Oost") and key == f"rt-{done.batch}-1"
     assert voucher == messages.voucher_code(key) and len(voucher) == 9
     # Sent recently: a new send of the same template leaves them out.
-    later = messages.queue(desk, "miss-you-email", [1, 5])
+    later = messages.queue(desk, "miss-you-email", [1, 5], offer="20% off")
     assert (later.queued, later.audience.skipped["sent recently"]) == (0, 2)
     (audited,) = desk.execute("SELECT new_value FROM audit WHERE action = 'queue messages'"
                               " ORDER BY id LIMIT 1").fetchone()  # fmt: skip
     assert '"queued": 2' in audited and '"no address": 2' in audited
+
+
+def test_a_template_with_an_offer_needs_one(desk: sqlite3.Connection) -> None:
+    with pytest.raises(RetentionError, match=r"speaks of \{offer\}"):
+        messages.queue(desk, "miss-you-sms", [1])
+    assert messages.queue(desk, "miss-you-sms", [1], offer="a free wash").queued == 1
 
 
 def test_preview_with_a_real_customer(desk: sqlite3.Connection) -> None:

@@ -216,7 +216,9 @@ def test_nobody_without_consent_or_blocked_is_ever_queued(
         if person[2]:
             tags.add(desk, [cid], tags.Tagging("do-not-contact"))
     template = {"email": "thank-you-email", "sms": "thank-you-sms", "letter": "miss-you-letter"}
-    messages.queue(desk, template[channel], range(1, 7), batch=f"b{time.monotonic_ns()}")
+    messages.queue(
+        desk, template[channel], range(1, 7), batch=f"b{time.monotonic_ns()}", offer="a gift"
+    )
     queued = {cid for (cid,) in desk.execute("SELECT customer_id FROM outbox")}
     allowed = {
         cid

@@ -1232,6 +1232,8 @@ def messages_send(
     conn = obj.open(create=False)
     try:
         found = msg.template(conn, template)
+        if msg.needs_offer(found, offer):
+            raise click.UsageError(_("This template speaks of {offer}: give --offer TEXT."))
         ids, _source = _chosen_customers(conn, filters, search, customers_file)
         who = msg.audience(conn, ids, found.channel, found.id)
         click.echo(who.describe(), err=True)

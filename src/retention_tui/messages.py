@@ -472,6 +472,12 @@ def queue(
     found = template(conn, ref)
     if found.retired:
         raise RetentionError(_("The template '{name}' is retired.").format(name=found.name))
+    if needs_offer(found, offer):
+        raise RetentionError(
+            _("The template '{name}' speaks of {{offer}}: say what the offer is.").format(
+                name=found.name
+            )
+        )
     batch = batch or new_batch()
     operator = operator or audit.current_operator()
     now = clock.now().isoformat(sep=" ")
@@ -499,6 +505,11 @@ def queue(
                  "queued": queued, "skipped": {k: v for k, v in who.skipped.items() if v}},
         )  # fmt: skip
     return Queued(batch, queued, who)
+
+
+def needs_offer(found: Template, offer: str) -> bool:
+    """True when the template speaks of {offer} and none was given."""
+    return not offer.strip() and "{offer}" in f"{found.subject or ''}{found.body}"
 
 
 def preview(conn: sqlite3.Connection, ref: str | int, customer_id: int,

@@ -267,3 +267,64 @@ def test_trade_in_matches(snap_compare, booked: Path) -> None:
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=booked), terminal_size=SIZE, run_before=trade_in)
+
+
+@pytest.fixture
+def reachable(desk: Path) -> Path:
+    from message_data import add_contacts
+    from retention_tui import messages
+    from retention_tui.db import open_database
+
+    conn = open_database(desk)
+    add_contacts(conn)
+    messages.queue(conn, "mot-due-sms", range(1, 7), batch="snap")
+    conn.execute("UPDATE outbox SET status = 'failed', attempts = 8,"
+                 " last_error = 'The gateway refused it (400): unknown number.'"
+                 " WHERE customer_id = 2")  # fmt: skip
+    conn.commit()
+    conn.close()
+    return desk
+
+
+def test_send_form(snap_compare, reachable: Path) -> None:
+    async def send_form(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("M")
+        await _settle(pilot)
+        form = pilot.app.screen
+        form.query_one("#send-template").highlighted = next(
+            i for i, t in enumerate(form.found) if t.key == "miss-you-email"
+        )
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=reachable), terminal_size=SIZE, run_before=send_form)
+
+
+def test_outbox(snap_compare, reachable: Path) -> None:
+    async def outbox_screen(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("O")
+        await _settle(pilot)
+
+    assert snap_compare(
+        RetentionApp(db_path=reachable), terminal_size=SIZE, run_before=outbox_screen
+    )
+
+
+def test_template_editor(snap_compare, reachable: Path) -> None:
+    async def editor(pilot) -> None:
+        from textual.widgets import Input, TextArea
+
+        await _settle(pilot)
+        await pilot.press("O", "t", "n")
+        await _settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#editor-name", Input).value = "Winter check (SMS)"
+        screen.query_one("#editor-channel", Input).value = "sms"
+        screen.query_one("#editor-body", TextArea).text = (
+            "Hello {name}, winter is coming: shall we check the tyres and battery of your "
+            "{vehicle} ({plate})? With code {voucher} the check is free. {workshop}"
+        )
+        await _settle(pilot)
+
+    assert snap_compare(RetentionApp(db_path=reachable), terminal_size=SIZE, run_before=editor)

@@ -210,6 +210,10 @@ class SendForm(_Form):
         if not judged.who.ready:
             self.show_error(_("Nobody of {what} may get it.").format(what=self.what))
             return
+        if messages.needs_offer(found, self.query_one("#send-offer", Input).value):
+            self.show_error(_("This template speaks of {offer}: type the offer first."))
+            self.query_one("#send-offer", Input).focus()
+            return
         self.dismiss((found.id, self.query_one("#send-offer", Input).value, self.batch))
 
 
