@@ -114,6 +114,23 @@ async def shoot(db: Path) -> list[Path]:
         await pilot.press(*"24000", "enter", *"14500", "enter")
         await save("trade-in")
         await pilot.press("escape")
+        await pilot.press("slash", *"jansen", "escape")
+        await settle()
+        await pilot.press("M")
+        await settle()
+        form = app.screen
+        form.query_one("#send-template").highlighted = next(  # type: ignore[attr-defined]
+            i
+            for i, t in enumerate(form.found)
+            if t.key == "miss-you-sms"  # type: ignore[attr-defined]
+        )
+        await pilot.press("tab", *"a free winter check")
+        await save("send-form")
+        await pilot.press("ctrl+s")
+        await settle()
+        await pilot.press("O")
+        await save("outbox")
+        await pilot.press("escape", "C")
         await pilot.press("ctrl+p")
         await pilot.press(*"help")
         await save("command-palette")

@@ -278,6 +278,7 @@ def reachable(desk: Path) -> Path:
     conn = open_database(desk)
     add_contacts(conn)
     messages.queue(conn, "mot-due-sms", range(1, 7), batch="snap")
+    conn.execute("UPDATE outbox SET created_at = '2026-11-23 09:30:00'")  # a stable time
     conn.execute("UPDATE outbox SET status = 'failed', attempts = 8,"
                  " last_error = 'The gateway refused it (400): unknown number.'"
                  " WHERE customer_id = 2")  # fmt: skip
@@ -325,6 +326,7 @@ def test_template_editor(snap_compare, reachable: Path) -> None:
             "Hello {name}, winter is coming: shall we check the tyres and battery of your "
             "{vehicle} ({plate})? With code {voucher} the check is free. {workshop}"
         )
+        screen.set_focus(None)  # no blinking cursor in the picture
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=reachable), terminal_size=SIZE, run_before=editor)
