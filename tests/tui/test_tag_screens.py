@@ -371,3 +371,30 @@ async def test_the_seed_examples_are_ready_made_views_on_the_desktop(
             await settle(pilot)
             assert "tags" in dict(app.screen.customer_query.filters)  # type: ignore[attr-defined]
             assert sorted(shown(pilot)) == numbers, name
+
+
+async def test_the_tags_column_filters_from_its_box_and_explains_a_half_typed_tag(
+    app: RetentionApp, booked_db: Path
+) -> None:
+    from retention_tui.customer_list import COLUMNS
+
+    from .test_desktop import shown, table
+
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot)
+        grid = table(pilot)
+        target = [c.key for c in COLUMNS].index("tags")
+        while grid.cursor_column != target:
+            await pilot.press("right")
+        await pilot.press("f")  # the box shows the tag forms as its example
+        await settle(pilot)
+        box = app.screen.query_one("#filter-input")
+        assert "inspection" in str(box.placeholder)  # type: ignore[attr-defined]
+        await pilot.press(*"inspe")
+        await settle(pilot)
+        error = text_of(app.screen.query_one("#filter-error", Static))
+        assert "Did you mean: inspection" in error
+        assert not [n for n in app._notifications if n.severity == "error"]
+        await pilot.press(*"ction", "enter")
+        await settle(pilot)
+        assert sorted(shown(pilot)) == ["C001", "C002"]  # C003's has expired

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -190,6 +190,7 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         super().__init__()
         self.db_path = db_path
         self.customer_query = query or CustomerQuery()
+        self.tag_codes: tuple[tuple[str, str], ...] = ()
         self._filter_key: str | None = None
         self._timer: Timer | None = None
         self._pending: CustomerQuery | None = None
@@ -236,6 +237,24 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         self.search_input.can_focus = True
         self.set_focus(self.table)
         self.table.show(self.customer_query)
+        self._load_tag_codes()
+
+    def on_screen_resume(self) -> None:
+        self._load_tag_codes()  # a manager may have changed the catalogue meanwhile
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tag-codes")
+    def _load_tag_codes(self) -> None:
+        """The catalogue's codes, so that a half-typed tag is explained under the box
+        instead of starting a query that fails."""
+        from ... import tags
+        from ...db import connect
+
+        conn = connect(self.db_path, readonly=True)
+        try:
+            codes = tags.codes(conn)
+        finally:
+            conn.close()
+        self.app.call_from_thread(setattr, self, "tag_codes", codes)
 
     # -- applying a query ------------------------------------------------------------------
 
@@ -243,7 +262,7 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         """Show ``query`` if it can be read; otherwise say why and keep the last good one."""
         error = self.query_one("#filter-error", Static)
         try:
-            query.check(ListContext(clock.today()))
+            query.check(ListContext(clock.today(), tag_codes=self.tag_codes))
         except FilterError as problem:
             error.update(Text(problem.message))
             error.add_class("-shown")
@@ -509,7 +528,8 @@ def _example(kind: str) -> str:
         "nps": '<7   red   9..10   ""',
         "flag": "on   off",
         "status": "lapsed   =active   !lost",
-    }[kind]
+        "tags": "inspection   !tyre-storage   test-ride set:-6m..   bought-here unseen",
+    }.get(kind, "")
 
 
 class ScopedListScreen(DesktopScreen):
