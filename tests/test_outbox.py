@@ -315,3 +315,28 @@ def test_a_sender_killed_mid_send_loses_nothing_and_doubles_nothing(
         1 for k in by_state.get("unknown", []) if f"<{k}@garage-oost.nl>" in counts))  # fmt: skip
     assert left == 0
     print(f"\nrestarted sender: {total - 300} messages or so in {seconds:.1f} s")
+
+
+def test_the_long_lived_sender_sends_what_comes_in_and_stops_on_sigterm(
+    desk: sqlite3.Connection, desk_db: Path, tmp_path: Path
+) -> None:
+    with smtp_server() as (inbox, port):
+        workshop.put(desk, "smtp", email_settings(port))
+        command = [sys.executable, "-m", "retention_tui", "--db", str(desk_db), "outbox", "send",
+                   "--watch", "--poll", "0.2"]  # fmt: skip
+        env = {**subprocess_env(tmp_path / "keys"), "RETENTION_TUI_TODAY": "2026-11-23"}
+        sender = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            time.sleep(0.5)
+            messages.queue(desk, "thank-you-email", [1])  # queued while it runs
+            deadline = time.monotonic() + 20
+            while not inbox.received and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(inbox.received) == 1
+        finally:
+            sender.send_signal(signal.SIGTERM)
+            out, err = sender.communicate(timeout=20)
+    assert sender.returncode == 0, err
+    assert out.startswith("1 sent")
+    assert states(desk) == [(1, "sent")]
