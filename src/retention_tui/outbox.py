@@ -387,10 +387,17 @@ class SendReport:
     not_set_up: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
-        text = _("{sent} sent, {retrying} to try again later, {failed} failed, {unknown} of "
-                 "unknown fate.").format(sent=f"{self.sent:,}", retrying=f"{self.retrying:,}",
-                                         failed=f"{self.failed:,}",
-                                         unknown=f"{self.unknown:,}")  # fmt: skip
+        parts = [
+            text.format(n=f"{n:,}")
+            for n, text in (
+                (self.sent, _("{n} sent")),
+                (self.retrying, _("{n} to try again later")),
+                (self.failed, _("{n} failed")),
+                (self.unknown, _("{n} of unknown fate (see the outbox)")),
+            )
+            if n
+        ]
+        text = (", ".join(parts) + ".") if parts else _("Nothing was sent.")
         for problem in self.not_set_up.values():
             text += " " + problem
         return text
@@ -403,6 +410,11 @@ def open_channels(conn: sqlite3.Connection, report: SendReport) -> dict[str, Any
     opened: dict[str, Any] = {}
     for name, key in (("email", "smtp"), ("sms", "sms_gateway")):
         config = settings.get(conn, key)
+        waiting = conn.execute(
+            "SELECT 1 FROM outbox WHERE status = 'queued' AND channel = ? LIMIT 1", (name,)
+        ).fetchone()
+        if not config and not waiting:
+            continue  # not set up, and nothing waits for it
         if not config:
             report.not_set_up[name] = _(
                 "{channel} is not set up, so those messages wait: retention-tui messages "

@@ -116,11 +116,12 @@ class SendForm(_Form):
             yield Label(_("Send a message to {what}").format(what=self.what),
                         classes="form-title", markup=False)  # fmt: skip
             yield OptionList(id="send-template")
-            yield Input(placeholder=_("The offer, for {offer} (optional)"), id="send-offer")
+            yield Input(placeholder=_("The offer, for templates that speak of {offer}"),
+                        id="send-offer")  # fmt: skip
+            yield Static("", classes="form-error", markup=False)
             yield Static(_("Choose a template …"), id="send-who", markup=False)
             yield Static("", id="send-preview", markup=False)
             yield Static("", id="send-length", markup=False)
-            yield Static("", classes="form-error", markup=False)
             yield Label(_("up/down choose the template; ctrl+s sends to everyone who may get "
                           "it; escape cancels."), classes="form-hint", markup=False)  # fmt: skip
 
