@@ -226,3 +226,48 @@ async def test_templates_new_with_live_preview_and_length(
     assert rows(
         contact_db, "SELECT name, channel, body FROM message_templates WHERE builtin = 0"
     ) == [("Winter check", "sms", "Hi {name}, winter check? 你好")]
+
+
+async def test_outbox_retry_all_letters_and_the_call_sessions_message_key(
+    app: RetentionApp, contact_db: Path, tmp_path: Path
+) -> None:
+    from retention_tui import campaigns, messages
+    from retention_tui.tui.screens.call_session import CallSessionScreen
+    from retention_tui.tui.screens.messages import LettersForm
+
+    conn = open_database(contact_db)
+    messages.queue(conn, "mot-due-sms", [1, 2])
+    conn.execute("UPDATE outbox SET status = 'failed'")
+    conn.commit()
+    messages.queue(conn, "miss-you-letter", [1, 2, 3], offer="a free wash")
+    campaign_id = campaigns.new_campaign(conn, "win-back", "Calls today")
+    campaigns.add_members(conn, campaign_id, [2], "test")
+    campaigns.set_status(conn, campaign_id, "active")
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await settle(pilot)
+        await pilot.press("R")  # every failed one queued again
+        await settle(pilot)
+        await pilot.press("l")
+        assert isinstance(app.screen, LettersForm)
+        field = app.screen.query_one(Input)
+        field.value = str(tmp_path / "letters.csv")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("3 letters written" in n.message for n in app._notifications)
+        await pilot.press("escape", "K")
+        await settle(pilot)
+        await pilot.press("enter")  # the call session of the new campaign
+        await settle(pilot)
+        assert isinstance(app.screen, CallSessionScreen)
+        await pilot.press("M")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SendForm)
+        assert form.what == "Jan de Vries"
+        await pilot.press("escape")
+    assert (tmp_path / "letters.csv").exists()
+    by_state = "SELECT channel, status, count(*) FROM outbox GROUP BY 1, 2 ORDER BY 1"
+    assert rows(contact_db, by_state) == [("letter", "sent", 3), ("sms", "queued", 2)]
