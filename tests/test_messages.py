@@ -169,3 +169,20 @@ def test_letters_become_a_mail_merge_file(desk: sqlite3.Connection, tmp_path: Pa
     assert messages.export_letters(desk, out) == 0  # nothing twice
     held = tags.of_customer(desk, 2)
     assert [t.code for t in held] == ["letter-sent"]
+
+
+@pytest.mark.parametrize(
+    ("mobile", "country", "expected"),
+    [
+        ("06-12345678", None, "+31612345678"),
+        ("0151 1234567", "DE", "+491511234567"),
+        ("320 1234567", "IT", "+393201234567"),
+        ("06 6982 1234", "IT", "+390669821234"),  # Rome: the 0 stays
+        ("+49 151 1234567", "IT", "+491511234567"),
+        ("2612 3456", "LV", "+37126123456"),
+    ],
+)
+def test_a_national_number_belongs_to_the_customers_country(
+    mobile: str, country: str | None, expected: str
+) -> None:
+    assert messages.recipient("sms", None, mobile, None, country=country) == expected

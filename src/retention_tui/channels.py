@@ -164,7 +164,9 @@ def normalise_phone(text: str, default_country: str = "+31") -> str | None:
     elif value.startswith("00"):
         digits = value[2:]
     elif value.startswith("0"):
-        digits = country + value[1:]
+        # The trunk 0 is dropped after the country code, except in Italy (and San Marino),
+        # where it is part of the number: 06 1234567 is +39 06 1234567.
+        digits = country + (value if country in ("39", "378") else value[1:])
     elif value.startswith(country) and len(value) >= len(country) + 9:
         digits = value
     else:

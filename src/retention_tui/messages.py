@@ -346,6 +346,15 @@ def _letter_address(street: str | None, postcode: str | None, city: str | None,
     return ", ".join(p for p in (street.strip(), line, (country or "").strip()) if p)
 
 
+# The calling code a national number (without one) belongs to, by the customer's country;
+# a customer without a country is taken to live where the workshop is (the Netherlands).
+COUNTRY_CODES = {
+    "NL": "+31", "BE": "+32", "DE": "+49", "AT": "+43", "CH": "+41", "FR": "+33", "LU": "+352",
+    "IT": "+39", "SM": "+378", "ES": "+34", "GB": "+44", "LV": "+371", "LT": "+370",
+    "EE": "+372", "PL": "+48", "CN": "+86",
+}  # fmt: skip
+
+
 def recipient(channel: str, email: str | None, mobile: str | None, phone: str | None,
               street: str | None = None, postcode: str | None = None, city: str | None = None,
               country: str | None = None) -> str | None:  # fmt: skip
@@ -355,8 +364,9 @@ def recipient(channel: str, email: str | None, mobile: str | None, phone: str | 
     if channel == "email":
         return email.strip() if email and is_email(email.strip()) else None
     if channel == "sms":
+        prefix = COUNTRY_CODES.get((country or "").strip().upper(), "+31")
         for number in (mobile, phone):
-            if number and (normal := normalise_phone(number)):
+            if number and (normal := normalise_phone(number, prefix)):
                 return normal
         return None
     return _letter_address(street, postcode, city, country)
