@@ -186,3 +186,12 @@ def test_a_national_number_belongs_to_the_customers_country(
     mobile: str, country: str | None, expected: str
 ) -> None:
     assert messages.recipient("sms", None, mobile, None, country=country) == expected
+
+
+def test_the_parts_a_bulk_sms_takes(desk: sqlite3.Connection) -> None:
+    messages.save_template(conn=desk, name="Long", channel="sms", subject=None,
+                           body="{name} " + "x" * 150)  # fmt: skip
+    # "José Müller " + 150 = 162 (two parts); "Jan de Vries " + 150 = 163 (two parts)
+    assert messages.sms_parts(desk, "Long", [1, 2]) == (2, 2, 4)
+    assert messages.sms_parts(desk, "mot-due-sms", [1, 2]) == (1, 1, 2)
+    assert messages.sms_parts(desk, "mot-due-sms", []) == (0, 0, 0)

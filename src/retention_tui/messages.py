@@ -517,6 +517,19 @@ def queue(
     return Queued(batch, queued, who)
 
 
+def sms_parts(conn: sqlite3.Connection, ref: str | int, customer_ids: Sequence[int],
+              offer: str = "") -> tuple[int, int, int]:  # fmt: skip
+    """Fewest and most SMS parts one customer's message takes, and all parts together (what
+    the gateway will bill), for a send of template ``ref``."""
+    found = template(conn, ref)
+    values = customer_values(conn, customer_ids, offer)
+    sizes = [
+        sms_length(render(found, {**v, "voucher": "XXXX-XXXX"})[1]).segments
+        for v in values.values()
+    ]
+    return (min(sizes), max(sizes), sum(sizes)) if sizes else (0, 0, 0)
+
+
 def needs_offer(found: Template, offer: str) -> bool:
     """True when the template speaks of {offer} and none was given."""
     return not offer.strip() and "{offer}" in f"{found.subject or ''}{found.body}"

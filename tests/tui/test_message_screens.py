@@ -120,7 +120,7 @@ async def test_a_whole_list_by_sms_says_who_is_left_out(
         who = text_of(form.query_one("#send-who", Static))
         assert who.startswith("2 will get it by SMS; 4 will not:")
         assert "1 do not contact" in who and "1 deceased" in who
-        assert "SMS" in text_of(form.query_one("#send-length", Static))
+        assert "1–1 SMS per customer, 2 in all" in text_of(form.query_one("#send-length", Static))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: any("not set up" in n.message for n in app._notifications))
         notes = [n.message for n in app._notifications]

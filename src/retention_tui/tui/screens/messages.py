@@ -95,12 +95,14 @@ class SendForm(_Form):
 
     class Judged(Message):
         def __init__(self, template_id: int, offer: str, who: Audience,
-                     preview: tuple[str | None, str] | None) -> None:  # fmt: skip
+                     preview: tuple[str | None, str] | None,
+                     parts: tuple[int, int, int] | None = None) -> None:  # fmt: skip
             super().__init__()
             self.template_id = template_id
             self.offer = offer
             self.who = who
             self.preview = preview
+            self.parts = parts
 
     def __init__(self, db_path: Path, what: str, ids: Callable[[Any], list[int]]) -> None:
         super().__init__()
@@ -177,7 +179,11 @@ class SendForm(_Form):
         def read(conn: Any) -> SendForm.Judged:
             who = messages.audience(conn, self.ids(conn), found.channel, found.id)
             shown = messages.preview(conn, found.id, who.ready[0][0], offer) if who.ready else None
-            return self.Judged(found.id, offer, who, shown)
+            parts = None
+            if found.channel == "sms" and len(who.ready) > 1:
+                ready = [cid for cid, _to in who.ready]
+                parts = messages.sms_parts(conn, found.id, ready, offer)
+            return self.Judged(found.id, offer, who, shown, parts)
 
         self.post_message(_read(self.db_path, read))
 
@@ -200,7 +206,13 @@ class SendForm(_Form):
         preview.border_title = _("As {recipient} reads it").format(
             recipient=message.who.ready[0][1]
         )
-        length.update(Text(length_text(found.channel, subject, body)))
+        text = length_text(found.channel, subject, body)
+        if message.parts is not None:
+            fewest, most, total = message.parts
+            text += "; " + _("{fewest}–{most} SMS per customer, {total} in all").format(
+                fewest=fewest, most=most, total=f"{total:,}"
+            )
+        length.update(Text(text))
 
     def action_send(self) -> None:
         found = self._chosen()
