@@ -271,3 +271,35 @@ async def test_outbox_retry_all_letters_and_the_call_sessions_message_key(
     assert (tmp_path / "letters.csv").exists()
     by_state = "SELECT channel, status, count(*) FROM outbox GROUP BY 1, 2 ORDER BY 1"
     assert rows(contact_db, by_state) == [("letter", "sent", 3), ("sms", "queued", 2)]
+
+
+async def test_templates_copy_change_and_retire(app: RetentionApp, contact_db: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("O", "t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TemplatesScreen)
+        table = screen.query_one(DataTable)
+        row = next(i for i, t in enumerate(screen.rows) if t.key == "mot-due-sms")
+        table.move_cursor(row=row)
+        await pilot.press("c")
+        await settle(pilot)
+        copy = next(i for i, t in enumerate(screen.rows) if t.name == "MOT due (SMS) (copy)")
+        table.move_cursor(row=copy)
+        await pilot.press("e")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, TemplateEditor)
+        assert editor.query_one("#editor-body", TextArea).text.startswith("Hello {name}")
+        editor.query_one("#editor-name", Input).value = "APK binnenkort"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        mine = next(i for i, t in enumerate(screen.rows) if t.name == "APK binnenkort")
+        table.move_cursor(row=mine)
+        await pilot.press("delete")
+        await settle(pilot)
+        assert "APK binnenkort" not in [t.name for t in screen.rows]
+    assert rows(contact_db, "SELECT name, retired_at IS NOT NULL FROM message_templates"
+                " WHERE builtin = 0") == [("APK binnenkort", 1)]  # fmt: skip
