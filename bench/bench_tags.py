@@ -253,6 +253,7 @@ def prepare(folder: Path, customers: int, tag_rows: int) -> Path:
     from retention_tui.demo import build_demo, is_current_demo
 
     db = folder / f"tags-{customers}.db"
+    _migrate_kept(db)
     if _is_topped_up(db, customers, tag_rows):
         print(f"reusing {db}")
         save_reference_view(db)
@@ -273,6 +274,38 @@ def prepare(folder: Path, customers: int, tag_rows: int) -> Path:
     )
     save_reference_view(db)
     return db
+
+
+def _migrate_kept(db: Path) -> None:
+    """Bring a kept database from an older schema up to date, as the app does when it opens
+    one (done here so the raw SQLite figures see the current indexes too); its demo marker
+    follows, since migrations keep the demo's data."""
+    from retention_tui.db import SCHEMA_VERSION, open_database, write
+
+    if not db.exists():
+        return
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+    if version >= SCHEMA_VERSION:
+        return
+    started = time.perf_counter()
+    conn = open_database(db)
+    try:
+        with write(conn):
+            conn.execute(
+                "UPDATE settings SET value = json_set(value, '$.version', ?) WHERE key = 'demo'",
+                (SCHEMA_VERSION,),
+            )
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    print(
+        f"migrated {db} from schema version {version} to {SCHEMA_VERSION}"
+        f" in {time.perf_counter() - started:.0f} s"
+    )
 
 
 def save_reference_view(db: Path) -> None:

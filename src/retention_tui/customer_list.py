@@ -44,6 +44,15 @@ from .textfold import digits, fold
 SMALL_MATCH = 5_000
 # How long a first page may walk the sort index before collecting and sorting the matches.
 WALK_BUDGET = 0.25
+# A tag term with at most this many valid bookings is taken as a set of ids (reading it is
+# quicker than testing customer after customer until a page is full); above it, each
+# customer met while walking the sort index is tested on its own.
+TAG_FEW_ROWS = 20_000
+# Tag sizes are counted up to this many bookings (a few milliseconds on the tag index).
+TAG_SIZE_BOUND = 100_000
+# A first page walks the sort index only if, judging by the tags' sizes, it should meet a
+# page of matches within about this many customers.
+WALK_CUSTOMERS = 50_000
 
 LIGHTS = ("green", "yellow", "red", "unknown")
 STATUSES = (
@@ -266,6 +275,12 @@ class ListContext:
         members = _active_campaign_members(kind, self.today.isoformat())
         return f"(c.id IN ({members}))"
 
+    @property
+    def valid_sql(self) -> str:
+        # The no-end date as a literal: index customer_tags_valid is on this very expression
+        # (SQLite does not use an expression index when a part of it is a parameter).
+        return f"coalesce(ct.valid_until, '{tags.NO_END}')"
+
     def expand(self, sql: str) -> str:
         """Fill the derived-column placeholders of a column's SQL."""
         if "{" not in sql:
@@ -274,8 +289,8 @@ class ListContext:
             status=self.status_sql,
             retention=self.flag_sql("retention"),
             caring=self.flag_sql("caring"),
-            untagged=f"c.id NOT IN (SELECT customer_id FROM customer_tags"
-            f" WHERE coalesce(valid_until, '{tags.NO_END}') >= '{self.today.isoformat()}')",
+            untagged="NOT EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id"
+            f" AND {self.valid_sql} >= '{self.today.isoformat()}')",
         )
 
 
@@ -301,6 +316,34 @@ class TextCheck:
         return not self.negated and (self.match is not None or self.indexed_glob)
 
 
+@dataclass(frozen=True, slots=True)
+class TagTerm:
+    """One tag filter term: conditions on the booking row ``ct`` (``u``: its customer)."""
+
+    tests: str
+    """Every condition on ``ct``, the tag and its validity first."""
+    params: tuple[Any, ...]
+    negated: bool = False
+    join: str = ""
+    rows: tuple[str, tuple[Any, ...]] = ("", ())
+    """The valid bookings of the term's tags (tag and validity only), for a bounded count."""
+
+    def exists(self) -> tuple[str, list[Any]]:
+        """The term for one customer row: quick while walking a sort index past many hits."""
+        test = "NOT EXISTS" if self.negated else "EXISTS"
+        return (
+            f"{test} (SELECT 1 FROM customer_tags ct{self.join}"
+            f" WHERE ct.customer_id = c.id AND {self.tests})",
+            list(self.params),
+        )
+
+    def members(self) -> tuple[str, list[Any]]:
+        """The term for all customers at once: the set of ids with a matching booking."""
+        test = "NOT IN" if self.negated else "IN"
+        inner = f"SELECT ct.customer_id FROM customer_tags ct{self.join} WHERE {self.tests}"
+        return f"c.id {test} ({inner})", list(self.params)
+
+
 @dataclass
 class Compiled:
     """A filter set turned into SQL pieces (parameters kept beside their SQL)."""
@@ -310,6 +353,8 @@ class Compiled:
     where: list[tuple[str, list[Any]]] = field(default_factory=list)
     """Conditions on ``customers c`` (and ``vehicles v`` when ``needs_vehicle``)."""
     needs_vehicle: bool = False
+    tag_terms: list[TagTerm] = field(default_factory=list)
+    """Tag filter terms: each is tested per customer or as a set, by how many bookings match."""
 
     @property
     def indexed(self) -> list[TextCheck]:
@@ -675,7 +720,7 @@ def _tag_codes(text: str, ctx: ListContext) -> list[str]:
     return wanted
 
 
-def _compile_tag_term(term: str, ctx: ListContext) -> tuple[str, list[Any]]:
+def _compile_tag_term(term: str, ctx: ListContext) -> TagTerm:
     """One ``[!]code[,code] [grade:..] [set:..] [follow-up[:..]] [unseen]`` term; a label
     (``Test ride``) stands for its code."""
     negate = term.startswith("!")
@@ -697,9 +742,10 @@ def _compile_tag_term(term: str, ctx: ListContext) -> tuple[str, list[Any]]:
     qualifiers = words[name_words:]
     tests = [
         f"ct.tag_id IN (SELECT id FROM tags WHERE code IN ({', '.join('?' * len(wanted))}))",
-        "coalesce(ct.valid_until, ?) >= ?",
+        f"{ctx.valid_sql} >= ?",
     ]
-    params: list[Any] = [*wanted, tags.NO_END, ctx.today.isoformat()]
+    params: list[Any] = [*wanted, ctx.today.isoformat()]
+    rows = (f"SELECT 1 FROM customer_tags ct WHERE {' AND '.join(tests)}", tuple(params))
     join = ""
     for word in qualifiers:
         name, _colon, value = word.partition(":")
@@ -734,8 +780,7 @@ def _compile_tag_term(term: str, ctx: ListContext) -> tuple[str, list[Any]]:
             )
         tests.append(sql)
         params.extend(more)
-    inner = f"SELECT ct.customer_id FROM customer_tags ct{join} WHERE {' AND '.join(tests)}"
-    return f"c.id {'NOT IN' if negate else 'IN'} ({inner})", params
+    return TagTerm(" AND ".join(tests), tuple(params), negate, join, rows)
 
 
 def _compile_tags(raw: str, ctx: ListContext, out: Compiled) -> None:
@@ -744,7 +789,7 @@ def _compile_tags(raw: str, ctx: ListContext, out: Compiled) -> None:
     if not terms:
         raise FilterError(_("Tags: type a tag code, e.g. inspection or !tyre-storage."))
     for term in terms:
-        out.where.append(_compile_tag_term(term, ctx))
+        out.tag_terms.append(_compile_tag_term(term, ctx))
 
 
 def compile_filter(col: ListColumn, text: str, ctx: ListContext, out: Compiled) -> None:
@@ -979,6 +1024,36 @@ def _subquery(check: TextCheck) -> tuple[str, list[Any]]:
     return f"c.id {test} (SELECT rowid FROM customer_search WHERE {inner})", params
 
 
+def _tag_rows(conn: sqlite3.Connection, term: TagTerm) -> int:
+    """How many valid bookings the term's tags have, counted up to just over
+    ``TAG_SIZE_BOUND`` (index customer_tags_valid only)."""
+    sql, params = term.rows
+    bound = max(TAG_SIZE_BOUND, TAG_FEW_ROWS, SMALL_MATCH) + 1
+    return int(conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {bound})", params).fetchone()[0])
+
+
+def _tag_test(term: TagTerm, rows: int, walk: bool) -> tuple[str, list[Any]]:
+    """The term per customer while walking past many bookings, else as a set of ids."""
+    return term.exists() if walk and rows > TAG_FEW_ROWS else term.members()
+
+
+def _tags_walkable(
+    conn: sqlite3.Connection, terms: list[TagTerm], rows: list[int], limit: int
+) -> bool:
+    """Whether walking the sort index should find ``limit`` customers holding every (positive)
+    tag term soon, judging by the terms' sizes as if the tags were independent."""
+    positive = [rows[i] for i, term in enumerate(terms) if not term.negated]
+    if any(n <= SMALL_MATCH for n in positive):
+        return False
+    if len(positive) < 2:
+        return True
+    customers = conn.execute("SELECT max(id) FROM customers").fetchone()[0] or 1
+    share = 1.0
+    for n in positive:
+        share *= min(n, customers) / customers
+    return limit <= WALK_CUSTOMERS * share
+
+
 def _select(
     conn: sqlite3.Connection,
     query: CustomerQuery,
@@ -995,8 +1070,14 @@ def _select(
     * many, for a first page sorted by an indexed column: walk that index and test each
       customer's index row until a page is full (a few thousand rows at most);
     * many, for every id or a count: take the sets from the index and sort once.
+
+    A tag term is sized by its valid bookings: a first page walking the sort index tests a
+    tag with many bookings per customer (EXISTS) and takes a tag with few as a set of ids.
     """
     compiled = query.compile(ctx)
+    # Only a first page that may walk a sort index needs each tag's size.
+    sized = may_walk and limit is not None and query.sort in SORT_INDEXES
+    many_rows = [_tag_rows(conn, term) if sized else 0 for term in compiled.tag_terms]
     where: list[str] = []
     params: list[Any] = []
     hint = ""
@@ -1016,16 +1097,30 @@ def _select(
             covered = {i for i, c in enumerate(compiled.checks) if c.indexed}
     elif compiled.checks:
         walk = may_walk and limit is not None and query.sort in SORT_INDEXES
-    elif compiled.where and may_walk and limit is not None and query.sort in SORT_INDEXES:
-        # Badge, number and date filters: walk the sort index when they match many.
-        inner = " AND ".join(f"({sql})" for sql, _values in compiled.where)
-        inner_params = [v for _sql, values in compiled.where for v in values]
-        probe = conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {inner}"
-            f" LIMIT {SMALL_MATCH + 1})",
-            inner_params,
-        ).fetchone()[0]
-        walk = probe > SMALL_MATCH
+    elif (
+        (compiled.where or compiled.tag_terms)
+        and may_walk
+        and limit is not None
+        and query.sort in SORT_INDEXES
+    ):
+        # Badge, number, date and tag filters: walk the sort index when they match many.
+        # A tag is sized by its bookings (a few index pages), not by testing customers.
+        walk = _tags_walkable(conn, compiled.tag_terms, many_rows, limit)
+        if walk and compiled.where:
+            parts = [(f"({sql})", values) for sql, values in compiled.where]
+            # A tag of moderate size as a set of ids lets SQLite start from it.
+            parts += [
+                term.exists() if many_rows[i] > TAG_SIZE_BOUND else term.members()
+                for i, term in enumerate(compiled.tag_terms)
+            ]
+            inner = " AND ".join(sql for sql, _values in parts)
+            inner_params = [v for _sql, values in parts for v in values]
+            probe = conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {inner}"
+                f" LIMIT {SMALL_MATCH + 1})",
+                inner_params,
+            ).fetchone()[0]
+            walk = probe > SMALL_MATCH
     if walk:
         hint = f" INDEXED BY {SORT_INDEXES[query.sort]}"
     elif query.scope is not None and not hint:
@@ -1039,6 +1134,10 @@ def _select(
         params.extend(values)
     for sql, values in compiled.where:
         where.append(f"({sql})")
+        params.extend(values)
+    for i, term in enumerate(compiled.tag_terms):
+        sql, values = _tag_test(term, many_rows[i], walk)
+        where.append(sql)
         params.extend(values)
     joins = ""
     if compiled.needs_vehicle:
@@ -1090,9 +1189,22 @@ def count(conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext) -> i
     if not query.is_filtered:
         return int(conn.execute("SELECT count(*) FROM customers").fetchone()[0])
     compiled = query.compile(ctx)
-    if compiled.indexed and len(compiled.indexed) == len(compiled.checks) and not compiled.where:
+    plain = not compiled.where and query.scope is None
+    indexed_only = compiled.indexed and len(compiled.indexed) == len(compiled.checks)
+    if indexed_only and plain and not compiled.tag_terms:
         sub_sql, sub_params = compiled.candidates()
         return int(conn.execute(f"SELECT count(*) FROM ({sub_sql})", sub_params).fetchone()[0])
+    if plain and not compiled.checks and len(compiled.tag_terms) == 1:
+        # Every booking's customer exists (the foreign key cascades): count the bookings'
+        # distinct customers without testing customer after customer.
+        term = compiled.tag_terms[0]
+        sql = (
+            f"SELECT count(DISTINCT ct.customer_id) FROM customer_tags ct{term.join}"
+            f" WHERE {term.tests}"
+        )
+        if term.negated:
+            sql = f"SELECT (SELECT count(*) FROM customers) - ({sql})"
+        return int(conn.execute(sql, term.params).fetchone()[0])
     sql, params = _select(conn, query, ctx, "count(*)", ordered=False)
     return int(conn.execute(sql, params).fetchone()[0])
 
