@@ -340,3 +340,16 @@ def test_the_long_lived_sender_sends_what_comes_in_and_stops_on_sigterm(
     assert sender.returncode == 0, err
     assert out.startswith("1 sent")
     assert states(desk) == [(1, "sent")]
+
+
+def test_a_limited_channel_is_waited_for_while_another_has_nothing(
+    desk: sqlite3.Connection,
+) -> None:
+    with smtp_server() as (_inbox, port):
+        workshop.put(desk, "smtp", email_settings(port))
+        workshop.put(desk, "rate_per_minute", {"email": 1, "sms": 30})
+        messages.queue(desk, "thank-you-email", [1, 5])
+        assert send(desk, wait_for_rate=False).sent == 1
+        # SMS is open but has nothing due; the email waiting for its slot is not forgotten.
+        wait = outbox.claim(desk, outbox.sender_id(), ["email", "sms"])
+        assert isinstance(wait, float) and 0 < wait <= 60

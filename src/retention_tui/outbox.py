@@ -298,18 +298,18 @@ def claim(conn: sqlite3.Connection, sender: str, channels: Sequence[str] = SENDA
     stamp = _stamp(now)
     with write(conn):
         open_now, wait = _open_slots(conn, channels, now)
-        if not open_now:
-            due = conn.execute(
-                f"SELECT 1 FROM outbox WHERE status = 'queued' AND channel IN"
-                f" ({', '.join('?' * len(channels))}) AND coalesce(next_attempt_at, '') <= ?"
-                " LIMIT 1",
-                (*channels, stamp),
-            ).fetchone()
-            return wait if due else None
+        held = [c for c in channels if c not in open_now]
+
+        def nothing_now() -> float | None:
+            # Messages held back by a rate limit: wait; otherwise nothing is due.
+            if held and _next_due(conn, held, stamp) is not None:
+                return wait
+            return None
+
         while True:
-            row = _next_due(conn, open_now, stamp)
+            row = _next_due(conn, open_now, stamp) if open_now else None
             if row is None:
-                return None
+                return nothing_now()
             # Consent withdrawn or a block set since it was queued: it is not sent.
             refused = msg.refusal(conn, row[1], row[2]) if row[1] is not None else None
             if refused is None:
