@@ -427,7 +427,7 @@ class OutboxScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             table.move_cursor(row=min(keep, len(message.rows) - 1))
         shown = ", ".join(
             f"{outbox.status_label(k)} {v:,}" for k, v in message.counts.items() if v
-        ) or _("The outbox is empty.")
+        ) or _("The outbox is empty")
         state = _("all") if self.status is None else outbox.status_label(self.status)
         self.query_one("#outbox-info", Static).update(
             Text(_("{counts}. Showing: {state} (f). r retry · c cancel · s send now · l letters "
