@@ -847,31 +847,16 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 
 def script_values(conn: sqlite3.Connection, campaign_id: int, customer_id: int) -> dict[str, str]:
-    """The placeholder values of a customer in a campaign."""
+    """The placeholder values of a customer in a campaign (those of a message, without the
+    voucher and the workshop)."""
+    from .messages import customer_values  # messages fills its texts with fill() from here
+
     found = campaign(conn, campaign_id)
-    row = conn.execute(
-        "SELECT c.name, c.advisor, c.last_visit, v.brand, v.model, v.plate"
-        " FROM customers c LEFT JOIN vehicles v ON v.id = c.main_vehicle_id WHERE c.id = ?",
-        (customer_id,),
-    ).fetchone()
-    if row is None:
+    values = customer_values(conn, [customer_id], found.offer).get(customer_id)
+    if values is None:
         raise RetentionError(_("Customer {id} does not exist.").format(id=customer_id))
-    name, advisor, last_visit, brand, model, plate = row
-    months = ""
-    if last_visit:
-        last = dt.date.fromisoformat(last_visit)
-        today = clock.today()
-        months = str((today.year - last.year) * 12 + today.month - last.month)
-    vehicle = " ".join(part for part in (brand, model) if part) or _("vehicle")
-    return {
-        "name": name,
-        "vehicle": vehicle,
-        "plate": plate or "",
-        "last_visit": last_visit or _("(no visit yet)"),
-        "months_away": months,
-        "advisor": advisor or audit.current_operator(),
-        "offer": found.offer,
-    }
+    del values["workshop"]
+    return values
 
 
 # -- effectiveness ---------------------------------------------------------------------------

@@ -355,6 +355,16 @@ COUNTRY_CODES = {
 }  # fmt: skip
 
 
+# Whether customer ``c`` is blocked on a channel (parameters: channel, no-end date, today):
+# a do-not-contact on the channel, or the do-not-contact tag, valid, for every channel.
+_BLOCKED = (
+    "(EXISTS (SELECT 1 FROM contact_blocks b WHERE b.customer_id = c.id AND b.channel = ?)"
+    " OR EXISTS (SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id"
+    " WHERE ct.customer_id = c.id AND t.code = 'do-not-contact'"
+    " AND coalesce(ct.valid_until, ?) >= ?))"
+)
+
+
 def recipient(channel: str, email: str | None, mobile: str | None, phone: str | None,
               street: str | None = None, postcode: str | None = None, city: str | None = None,
               country: str | None = None) -> str | None:  # fmt: skip
@@ -390,12 +400,7 @@ def audience(
     today = clock.today().isoformat()
     for chunk in _chunks(ids):
         rows = conn.execute(
-            f"SELECT c.id, {consent}, c.recorded_status,"
-            " EXISTS (SELECT 1 FROM contact_blocks b WHERE b.customer_id = c.id"
-            "         AND b.channel = ?)"
-            " OR EXISTS (SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id"
-            "         WHERE ct.customer_id = c.id AND t.code = 'do-not-contact'"
-            "         AND coalesce(ct.valid_until, ?) >= ?),"
+            f"SELECT c.id, {consent}, c.recorded_status, {_BLOCKED},"
             " EXISTS (SELECT 1 FROM outbox o WHERE o.customer_id = c.id AND o.template_id = ?"
             "         AND o.status NOT IN ('cancelled', 'failed') AND o.created_at >= ?),"
             " c.email, c.mobile, c.phone, c.street, c.postcode, c.city, c.country"
@@ -431,12 +436,7 @@ def refusal(conn: sqlite3.Connection, customer_id: int, channel: str) -> str | N
         return None
     consent = {"email": "consent_email", "sms": "consent_sms"}[channel]
     row = conn.execute(
-        f"SELECT {consent}, recorded_status,"
-        " EXISTS (SELECT 1 FROM contact_blocks b WHERE b.customer_id = c.id AND b.channel = ?)"
-        " OR EXISTS (SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id"
-        "     WHERE ct.customer_id = c.id AND t.code = 'do-not-contact'"
-        "     AND coalesce(ct.valid_until, ?) >= ?)"
-        " FROM customers c WHERE c.id = ?",
+        f"SELECT {consent}, recorded_status, {_BLOCKED} FROM customers c WHERE c.id = ?",
         (channel, tags.NO_END, clock.today().isoformat(), customer_id),
     ).fetchone()
     if row is None:

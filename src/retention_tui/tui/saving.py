@@ -7,10 +7,29 @@ import sqlite3
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual.message import Message
 
 from ..db import connect
+
+
+def read_db(db_path: Path, read: Callable[[sqlite3.Connection], Any]) -> Any:
+    """``read(conn)`` on a read-only connection of its own (call it from a thread worker)."""
+    conn = connect(db_path, readonly=True)
+    try:
+        return read(conn)
+    finally:
+        conn.close()
+
+
+def write_db(db_path: Path, change: Callable[[sqlite3.Connection], Any]) -> Any:
+    """``change(conn)`` on a connection of its own (call it from a thread worker)."""
+    conn = connect(db_path)
+    try:
+        return change(conn)
+    finally:
+        conn.close()
 
 
 class ChangeSaved(Message):
@@ -43,11 +62,7 @@ class SavesChanges:
     def _write_change(
         self, change: Callable[[sqlite3.Connection], object], done: str | Callable[[object], str]
     ) -> None:
-        conn = connect(self.db_path)
-        try:
-            result = change(conn)
-        finally:
-            conn.close()
+        result = write_db(self.db_path, change)
         text = done if isinstance(done, str) else done(result)
         self.post_message(ChangeSaved(text))  # type: ignore[attr-defined]
 

@@ -21,21 +21,12 @@ from ... import campaigns
 from ...campaigns import Campaign, EffectRow, Template
 from ...cells import printable
 from ...customer_list import CustomerQuery
-from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
-from ..saving import SavesChanges
+from ..saving import SavesChanges, read_db, write_db
 from .card_forms import FORM_CSS, ConfirmForm, _Form
 from .desktop import ScopedListScreen
-
-
-def _read(db_path: Path, read: Callable[[Any], Any]) -> Any:
-    conn = connect(db_path, readonly=True)
-    try:
-        return read(conn)
-    finally:
-        conn.close()
 
 
 class CampaignPicker(_Form):
@@ -69,7 +60,7 @@ class CampaignPicker(_Form):
 
     @work(thread=True, exit_on_error=False)
     def _load(self) -> None:
-        found = _read(self.db_path, lambda c: campaigns.campaigns(c, include_closed=False))
+        found = read_db(self.db_path, lambda c: campaigns.campaigns(c, include_closed=False))
         self.post_message(self.Loaded(found))
 
     @on(Loaded)
@@ -321,7 +312,7 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         def read(conn: Any) -> list[tuple[Campaign, dict[str, int]]]:
             return [(c, campaigns.queue_state(conn, c.id)) for c in campaigns.campaigns(conn)]
 
-        self.post_message(self.Loaded(_read(self.db_path, read)))
+        self.post_message(self.Loaded(read_db(self.db_path, read)))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -379,7 +370,7 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self.app.push_screen(CallSessionScreen(self.db_path, found.id), lambda _r: self.reload())
 
     def action_new(self) -> None:
-        templates = _read(self.db_path, campaigns.templates)
+        templates = read_db(self.db_path, campaigns.templates)
 
         def chosen(fields: dict[str, Any] | None) -> None:
             if fields is not None:
@@ -485,7 +476,7 @@ class CampaignReportScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False)
     def _load(self) -> None:
-        rows = _read(self.db_path, lambda c: campaigns.effectiveness(c, self.found.id))
+        rows = read_db(self.db_path, lambda c: campaigns.effectiveness(c, self.found.id))
         self.post_message(self.Loaded(rows))
 
     @on(Loaded)
@@ -606,18 +597,10 @@ def add_to_campaign(screen: Any, db_path: Path, what: str, ids: Callable[[Any], 
                 )
             )
 
-        screen.run_worker(lambda: _write(db_path, change), thread=True, exit_on_error=False,
+        screen.run_worker(lambda: write_db(db_path, change), thread=True, exit_on_error=False,
                           group="add-members", name="add-members")  # fmt: skip
 
     screen.app.push_screen(CampaignPicker(db_path, what), chosen)
-
-
-def _write(db_path: Path, change: Callable[[Any], None]) -> None:
-    conn = connect(db_path)
-    try:
-        change(conn)
-    finally:
-        conn.close()
 
 
 class AddedToCampaign(Message):

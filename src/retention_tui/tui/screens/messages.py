@@ -30,29 +30,12 @@ from textual.widgets.option_list import Option
 
 from ... import messages, outbox
 from ...cells import printable
-from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
 from ...messages import Audience, Template
 from ..errors import ReportsWorkerErrors
-from ..saving import SavesChanges
+from ..saving import SavesChanges, read_db, write_db
 from .card_forms import FORM_CSS, _Form
-
-
-def _read(db_path: Path, read: Callable[[Any], Any]) -> Any:
-    conn = connect(db_path, readonly=True)
-    try:
-        return read(conn)
-    finally:
-        conn.close()
-
-
-def _write(db_path: Path, change: Callable[[Any], Any]) -> Any:
-    conn = connect(db_path)
-    try:
-        return change(conn)
-    finally:
-        conn.close()
 
 
 def length_text(channel: str, subject: str | None, body: str) -> str:
@@ -133,7 +116,7 @@ class SendForm(_Form):
 
     @work(thread=True, exit_on_error=False, group="send-load")
     def _load(self) -> None:
-        self.post_message(self.Loaded(_read(self.db_path, messages.templates)))
+        self.post_message(self.Loaded(read_db(self.db_path, messages.templates)))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -185,7 +168,7 @@ class SendForm(_Form):
                 parts = messages.sms_parts(conn, found.id, ready, offer)
             return self.Judged(found.id, offer, who, shown, parts)
 
-        self.post_message(_read(self.db_path, read))
+        self.post_message(read_db(self.db_path, read))
 
     @on(Judged)
     def _judged(self, message: Judged) -> None:
@@ -246,7 +229,7 @@ def send_message(screen: Any, db_path: Path, what: str, ids: Callable[[Any], lis
         template_id, offer, batch = answer
 
         def change() -> None:
-            done = _write(db_path, lambda conn: messages.queue(
+            done = write_db(db_path, lambda conn: messages.queue(
                 conn, template_id, ids(conn), batch=batch, offer=offer))  # fmt: skip
             text = _("{queued} messages queued; they go out in the background.").format(
                 queued=f"{done.queued:,}"
@@ -401,7 +384,7 @@ class OutboxScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="outbox-load")
     def _load(self, status: str | None) -> None:
-        rows, found = _read(
+        rows, found = read_db(
             self.db_path, lambda conn: (outbox.messages(conn, status), outbox.counts(conn))
         )
         self.post_message(self.Loaded(rows, found))
@@ -609,7 +592,7 @@ class TemplateEditor(Screen[dict[str, Any] | None]):
                 return {}
             return messages.customer_values(conn, [found], _("20% off the next service"))
 
-        self.post_message(self.Values(_read(self.db_path, read)))
+        self.post_message(self.Values(read_db(self.db_path, read)))
 
     @on(Values)
     def _values(self, message: Values) -> None:
@@ -700,7 +683,7 @@ class TemplatesScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="templates-load")
     def _load(self) -> None:
-        self.post_message(self.Loaded(_read(self.db_path, messages.templates)))
+        self.post_message(self.Loaded(read_db(self.db_path, messages.templates)))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:

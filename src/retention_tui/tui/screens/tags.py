@@ -20,22 +20,13 @@ from textual.widgets.option_list import Option
 
 from ... import tags, trade_ins
 from ...cells import printable
-from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
 from ...tags import CustomerTag, Tag, Tagging
 from ...textfold import fold
 from ..errors import ReportsWorkerErrors
-from ..saving import SavesChanges
+from ..saving import SavesChanges, read_db, write_db
 from .card_forms import FORM_CSS, _Form
-
-
-def _read(db_path: Path, read: Callable[[Any], Any]) -> Any:
-    conn = connect(db_path, readonly=True)
-    try:
-        return read(conn)
-    finally:
-        conn.close()
 
 
 def _number(text: str, what: str, whole: bool = True) -> Any:
@@ -266,7 +257,7 @@ def ask_tagging(screen: Any, db_path: Path, what: str,
             then(tagging)
 
     def load() -> None:
-        catalogue = _read(db_path, lambda conn: tags.catalogue(conn, include_retired=False))
+        catalogue = read_db(db_path, lambda conn: tags.catalogue(conn, include_retired=False))
         screen.app.call_from_thread(
             lambda: screen.app.push_screen(TagForm(catalogue, what), chosen)
         )
@@ -291,16 +282,14 @@ def tag_customers(screen: Any, db_path: Path, what: str,
     worker; the screen gets :class:`TagsBooked`."""
 
     def book(tagging: Tagging) -> None:
+        def book_all(conn: Any) -> str:
+            found = ids(conn)
+            if not found:
+                raise RetentionError(_("The list is empty: nobody was tagged."))
+            return booked_text(tagging, found, tags.add(conn, found, tagging))
+
         def change() -> None:
-            conn = connect(db_path)
-            try:
-                found = ids(conn)
-                if not found:
-                    raise RetentionError(_("The list is empty: nobody was tagged."))
-                added = tags.add(conn, found, tagging)
-            finally:
-                conn.close()
-            screen.post_message(TagsBooked(booked_text(tagging, found, added)))
+            screen.post_message(TagsBooked(write_db(db_path, book_all)))
 
         screen.run_worker(change, thread=True, exit_on_error=False, group="tag-customers",
                           name="tag-customers")  # fmt: skip
@@ -493,7 +482,7 @@ class TagCatalogueScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="catalogue")
     def _load(self) -> None:
         self.post_message(
-            self.Loaded(_read(self.db_path, lambda c: tags.catalogue(c, with_uses=True)))
+            self.Loaded(read_db(self.db_path, lambda c: tags.catalogue(c, with_uses=True)))
         )
 
     @on(Loaded)
@@ -686,11 +675,7 @@ class TradeInScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="trade-in")
     def _record(self, vehicle: trade_ins.Vehicle) -> None:
-        conn = connect(self.db_path)
-        try:
-            ((_id, found),) = trade_ins.add(conn, [vehicle])
-        finally:
-            conn.close()
+        ((_id, found),) = write_db(self.db_path, lambda conn: trade_ins.add(conn, [vehicle]))
         self.post_message(self.Matched(vehicle, found))
 
     @on(Matched)
