@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retention_tui import clock
+from retention_tui import audit, clock
 from retention_tui.db import open_database
 
 TODAY = dt.date(2026, 11, 23)
@@ -18,8 +18,12 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[dt.date]:
-    """Every test runs on the same day, as one operator, in its own data folder."""
-    monkeypatch.setenv("RETENTION_TUI_OPERATOR", "tester")
+    """Every test runs on the same day, as one operator, in its own data folder.
+
+    The operator is the OS login and nothing else can set it; in-process tests stand in for
+    an account called "tester" (tests/test_ssh_shared.py logs in as real accounts).
+    """
+    monkeypatch.setattr(audit, "_login_name", lambda: "tester")
     monkeypatch.delenv("RETENTION_TUI_DB", raising=False)
     monkeypatch.delenv("RETENTION_TUI_TODAY", raising=False)
     clock.set_today(TODAY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_state_changes_leave_an_audit_trail(
     conn: sqlite3.Connection, customer: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_traffic_light(conn, customer, "red", "3 invoices overdue")
-    monkeypatch.setenv("RETENTION_TUI_OPERATOR", "anke")
+    monkeypatch.setattr(audit, "_login_name", lambda: "anke")
     set_nps(conn, customer, 9)
     set_nps(conn, customer, 4)
     set_recorded_status(conn, customer, "moved away")
@@ -60,11 +61,16 @@ def test_state_changes_leave_an_audit_trail(
     ]
 
 
-def test_operator_defaults_to_the_login_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    import getpass
+def test_the_operator_is_the_os_account_and_no_variable_changes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pwd
 
-    monkeypatch.delenv("RETENTION_TUI_OPERATOR")
-    assert audit.current_operator() == getpass.getuser()
+    monkeypatch.undo()  # the real login, not the tests' stand-in
+    account = pwd.getpwuid(os.getuid()).pw_name
+    for variable in ("USER", "LOGNAME", "LNAME", "USERNAME", "RETENTION_TUI_OPERATOR"):
+        monkeypatch.setenv(variable, "somebody-else")
+    assert audit.current_operator() == account
 
 
 @pytest.mark.parametrize(

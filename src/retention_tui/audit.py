@@ -16,18 +16,29 @@ from typing import Any
 from . import clock
 
 
+def _login_name() -> str:
+    """The account of the process's real user id, from the OS's user database.
+
+    Not ``getpass.getuser()``: that believes ``$USER`` and ``$LOGNAME``, and the operator must
+    not be something an advisor can set.
+    """
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no pwd (Windows) or a uid without an account
+        if hasattr(os, "getuid"):
+            return f"uid-{os.getuid()}"
+        return getpass.getuser()
+
+
 def current_operator() -> str:
     """The login name of the OS user running this process (each SSH advisor has their own).
 
-    ``RETENTION_TUI_OPERATOR`` overrides it, for scripts run under a service account.
+    There is deliberately no switch (option or environment variable) to write as somebody
+    else: every write is audited under the account that made it.
     """
-    override = os.environ.get("RETENTION_TUI_OPERATOR")
-    if override:
-        return override
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return _login_name()
 
 
 def _as_text(value: Any) -> str | None:

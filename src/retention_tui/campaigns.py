@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from . import audit, clock, settings
+from . import audit, clock, roles, settings
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -224,6 +224,7 @@ def new_campaign(
     max_attempts: int | None = None,
 ) -> int:
     """A draft campaign duplicated from a template, with the given changes; returns its id."""
+    roles.require_manager(conn, _("builds campaigns"))
     name = " ".join(name.split())
     if not name:
         raise RetentionError(_("A campaign needs a name."))
@@ -274,6 +275,7 @@ def update_campaign(
     max_attempts: int,
 ) -> None:
     """Change a campaign's name, offer, script, period and queue rules (audited)."""
+    roles.require_manager(conn, _("builds campaigns"))
     name = " ".join(name.split())
     if not name:
         raise RetentionError(_("A campaign needs a name."))
@@ -303,6 +305,7 @@ def update_campaign(
 
 def set_status(conn: sqlite3.Connection, campaign_id: int, status: str) -> None:
     """Activate (draft → active), close, or reopen a campaign."""
+    roles.require_manager(conn, _("builds campaigns"))
     if status not in STATUSES:
         raise RetentionError(_("'{status}' is not a campaign status.").format(status=status))
     with write(conn):
@@ -317,6 +320,7 @@ def set_status(conn: sqlite3.Connection, campaign_id: int, status: str) -> None:
 
 def save_as_template(conn: sqlite3.Connection, campaign_id: int, name: str) -> str:
     """Save a campaign's kind, offer, script and queue rules as a template; returns its key."""
+    roles.require_manager(conn, _("builds campaigns"))
     name = " ".join(name.split())
     if not name:
         raise RetentionError(_("A template needs a name."))
@@ -362,6 +366,7 @@ def add_members(
 ) -> int:
     """Add customers to a campaign (those already in it are left as they are); returns how
     many were added."""
+    roles.require_manager(conn, _("builds campaigns"))
     ids = list(dict.fromkeys(customer_ids))
     stamp = clock.now().isoformat(sep=" ", timespec="seconds")
     operator = audit.current_operator()
@@ -417,6 +422,7 @@ def customer_ids_by_number(conn: sqlite3.Connection, numbers: Sequence[str]) -> 
 
 def remove_members(conn: sqlite3.Connection, campaign_id: int, customer_ids: Iterable[int]) -> int:
     """Take customers out of a campaign (their calls stay in the history)."""
+    roles.require_manager(conn, _("builds campaigns"))
     ids = list(customer_ids)
     with write(conn):
         before = conn.total_changes

@@ -1318,11 +1318,12 @@ def messages_setup_sms(
 
 def _store_channel(obj: Context, key: str, channel: str, config: dict[str, Any],
                    rate: int | None) -> None:  # fmt: skip
-    from . import outbox, settings
+    from . import outbox, roles, settings
     from .db import write
 
     conn = obj.open(create=False)
     try:
+        roles.require_manager(conn, _("sets up how messages are sent"))
         with write(conn):
             settings.put_in_transaction(conn, key, config)
             if rate is not None:
@@ -1519,6 +1520,90 @@ def backup(obj: Context, dest: Path, force: bool) -> None:
             src=obj.db_path, dest=dest, pages=pages
         )
     )
+
+
+# -- settings, a whole workshop -------------------------------------------------------------
+
+
+@cli.group(name="settings")
+def settings_group() -> None:
+    """The workshop's settings (managers, loyalty windows, ...); changes are a manager's."""
+
+
+@settings_group.command(name="list")
+@_FORMAT
+@click.pass_obj
+def settings_list(obj: Context, fmt: str) -> None:
+    """Every setting with its value (JSON)."""
+    import json
+
+    from . import settings
+
+    conn = obj.open(create=False)
+    try:
+        rows = [
+            [key, json.dumps(settings.get(conn, key), ensure_ascii=False)]
+            for key in sorted(settings.DEFAULTS)
+        ]
+    finally:
+        conn.close()
+    _print_rows(["key", "value"], rows, fmt)
+
+
+@settings_group.command(name="set")
+@click.argument("key")
+@click.argument("value")
+@click.pass_obj
+def settings_set(obj: Context, key: str, value: str) -> None:
+    """Set KEY to VALUE: JSON (12, ["anke", "bernd"], null) or else plain text."""
+    import json
+
+    from . import roles, settings
+
+    if key not in settings.DEFAULTS:
+        raise RetentionError(
+            _("There is no setting '{key}' (one of: {keys}).").format(
+                key=key, keys=", ".join(sorted(settings.DEFAULTS))
+            )
+        )
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    conn = obj.open(create=False)
+    try:
+        roles.require_manager(conn, _("changes the settings"))
+        settings.put(conn, key, parsed)
+    finally:
+        conn.close()
+    click.echo(_("{key} = {value}").format(key=key, value=json.dumps(parsed, ensure_ascii=False)))
+
+
+@cli.command(name="setup-shared")
+@click.option("--group", required=True, help=_("The OS group of the workshop's advisors."))
+@click.pass_obj
+def setup_shared(obj: Context, group: str) -> None:
+    """Prepare the database for several OS users at once (README: a whole workshop)."""
+    from .shared import setup_shared as prepare
+
+    for line in prepare(obj.db_path, group):
+        click.echo(line)
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help=_("Address to listen on; anything but loopback is reachable by others."),
+)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.pass_obj
+def serve(obj: Context, host: str, port: int) -> None:
+    """Serve the app to a web browser (textual-serve); it has no login of its own."""
+    from .serve import serve_app
+
+    serve_app(obj.db_path, host=host, port=port)
 
 
 # -- entry point ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from . import audit, clock, settings, tags
+from . import audit, clock, roles, tags
 from .customer_list import ListContext, ListRow, fetch_rows
 from .db import read_only, write
 from .errors import RetentionError
@@ -37,6 +37,7 @@ def set_traffic_light(conn: sqlite3.Connection, customer_id: int, light: str, re
         )
     if not reason.strip():
         raise RetentionError(_("Say why the traffic light changes: a reason is required."))
+    roles.require_manager(conn, _("sets the traffic light by hand"))
     with write(conn):
         (old,) = _current(conn, customer_id, "traffic_light")
         today = clock.today().isoformat()
@@ -129,18 +130,6 @@ def customer_id_by_number(conn: sqlite3.Connection, customer_no: str) -> int | N
     """The internal id of the customer with the DMS number ``customer_no``."""
     row = conn.execute("SELECT id FROM customers WHERE customer_no = ?", (customer_no,)).fetchone()
     return int(row[0]) if row else None
-
-
-def is_manager(conn: sqlite3.Connection, operator: str | None = None) -> bool:
-    """Whether ``operator`` (default: the current one) is one of the workshop's managers
-    (the setting ``managers``; while it is empty, as in a small workshop, everyone is)."""
-    managers = settings.get(conn, "managers") or []
-    return not managers or (operator or audit.current_operator()) in managers
-
-
-def may_set_traffic_light(conn: sqlite3.Connection, operator: str | None = None) -> bool:
-    """Whether ``operator`` (default: the current one) may set traffic lights by hand."""
-    return is_manager(conn, operator)
 
 
 @dataclass(frozen=True)

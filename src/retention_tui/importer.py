@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, churn, clock, customer_months, reasons, search_index, tags
+from . import audit, churn, clock, customer_months, reasons, roles, search_index, tags
 from .db import write
 from .db.connection import bulk_load
 from .errors import RetentionError
@@ -632,6 +632,7 @@ def import_file(
                 kind=kind, kinds=", ".join(KINDS)
             )
         )
+    roles.require_manager(conn, _("imports data"))
     options = options or ImportOptions()
     # Millions of small lists and tuples would trigger the cyclic garbage collector over and
     # over (none of them form cycles); pausing it more than halves the time of a big file.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from . import audit
+from . import audit, roles
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -331,6 +331,7 @@ def merge(conn: sqlite3.Connection, survivor_id: int, member_ids: list[int]) -> 
     members = [m for m in dict.fromkeys(member_ids) if m != survivor_id]
     if not members:
         raise RetentionError(_("Choose at least one other reason to merge into it."))
+    roles.require_manager(conn, _("merges reasons"))
     with write(conn):
         labels = dict(
             conn.execute(
@@ -385,6 +386,7 @@ def rename(conn: sqlite3.Connection, reason_id: int, label: str) -> None:
     key = normalize_reason(label)
     if not key:
         raise RetentionError(_("Give the reason a name (a few words)."))
+    roles.require_manager(conn, _("renames reasons"))
     with write(conn):
         row = conn.execute(
             "SELECT label, normalized FROM churn_reasons WHERE id = ? AND merged_into IS NULL",
@@ -415,6 +417,7 @@ def rename(conn: sqlite3.Connection, reason_id: int, label: str) -> None:
 
 def retire(conn: sqlite3.Connection, reason_id: int, retired: bool = True) -> None:
     """Hide a reason from suggestions (or offer it again); its history stays."""
+    roles.require_manager(conn, _("retires reasons"))
     with write(conn):
         changed = conn.execute(
             "UPDATE churn_reasons SET retired = ? WHERE id = ? AND retired != ?",

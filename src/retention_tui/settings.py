@@ -17,7 +17,10 @@ DEFAULTS: dict[str, Any] = {
     # Postcode prefixes of the workshop's own area (for the passer-by hint).
     "home_postcode_prefixes": [],
     "workshop_name": "",
-    # Login names allowed to set traffic lights by hand; empty: everyone.
+    # Who does the manager-only actions (traffic lights by hand, merges, catalogues, campaigns,
+    # imports, settings): members of the OS group manager_group, and logins named in managers.
+    # With neither, everyone may (roles.py).
+    "manager_group": "",
     "managers": [],
     "claim_idle_minutes": 15,  # a call session's claim on a customer lapses after this idle time
     # Messages: where email and SMS go (secrets live in the OS keyring, never here), how many

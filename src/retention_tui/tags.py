@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz import process
 
-from . import audit, clock
+from . import audit, clock, roles
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -178,14 +178,8 @@ def _check_days(days: int | None) -> int | None:
 
 
 def _managers_only(conn: sqlite3.Connection) -> None:
-    """The catalogue is the managers' (the setting ``managers``; empty: everyone's)."""
-    from .customers import is_manager  # customers books automatic tags: import here
-
-    if not is_manager(conn):
-        raise RetentionError(
-            _("Only a manager changes the tag catalogue ({operator} is not in the setting "
-              "managers).").format(operator=audit.current_operator())
-        )  # fmt: skip
+    """The catalogue is the managers' (:mod:`roles`)."""
+    roles.require_manager(conn, _("changes the tag catalogue"))
 
 
 def add_to_catalogue(

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from ... import calls, campaigns, churn, clock, customers, messages, outbox, tags, trade_ins
+from ... import calls, campaigns, churn, clock, customers, messages, outbox, roles, tags, trade_ins
 from ...campaigns import Membership
 from ...cells import printable
 from ...customer_list import ListContext, format_cell
@@ -91,14 +91,14 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         def __init__(
             self,
             card: CustomerCard,
-            may_set_light: bool,
+            light_refusal: str | None,
             history: list[Membership],
             tags: list[CustomerTag],
             sent: list[outbox.Message],
         ) -> None:
             super().__init__()
             self.card = card
-            self.may_set_light = may_set_light
+            self.light_refusal = light_refusal
             self.history = history
             self.tags = tags
             self.sent = sent
@@ -108,7 +108,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self.db_path = db_path
         self.customer_id = customer_id
         self.card: CustomerCard | None = None
-        self.may_set_light = False
+        self.light_refusal: str | None = _("The card is still loading.")
         self.tags: list[CustomerTag] = []
 
     @property
@@ -148,18 +148,20 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         conn = connect(self.db_path, readonly=True)
         try:
             card = customers.customer_card(conn, customer_id, ListContext.load(conn))
-            allowed = customers.may_set_traffic_light(conn)
+            refusal = None
+            if not roles.is_manager(conn):
+                refusal = roles.refusal(conn, _("sets the traffic light by hand"))
             history = campaigns.customer_history(conn, customer_id)
             booked = tags.of_customer(conn, customer_id)
             sent = outbox.messages(conn, customer_id=customer_id, limit=200)
         finally:
             conn.close()
-        self.post_message(self.Loaded(card, allowed, history, booked, sent))
+        self.post_message(self.Loaded(card, refusal, history, booked, sent))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
         card = self.card = message.card
-        self.may_set_light = message.may_set_light
+        self.light_refusal = message.light_refusal
         d = card.details
         title = Text.assemble(
             (printable(d["name"]), "bold"), ("  ·  ", ""), (printable(d["customer_no"]), "")
@@ -385,9 +387,9 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     def action_traffic_light(self) -> None:
         from .card_forms import TrafficLightForm
 
-        if not self.may_set_light:
+        if self.light_refusal:
             self.notify(
-                _("Only a manager sets the traffic light (settings: managers)."),
+                self.light_refusal,
                 severity="warning",
                 markup=False,
             )

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from ... import customers, reasons
+from ... import reasons, roles
 from ...cells import printable
 from ...db import connect
 from ...i18n import _
@@ -71,10 +71,10 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     class Loaded(Message):
         def __init__(
-            self, uses: list[ReasonUse], groups: list[list[ReasonUse]], manager: bool
+            self, uses: list[ReasonUse], groups: list[list[ReasonUse]], refusal: str | None
         ) -> None:
             super().__init__()
-            self.uses, self.groups, self.manager = uses, groups, manager
+            self.uses, self.groups, self.refusal = uses, groups, refusal
 
     def __init__(self, db_path: Path) -> None:
         super().__init__()
@@ -83,7 +83,7 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self.uses: list[ReasonUse] = []
         self.groups: list[list[ReasonUse]] = []
         self.left_out: set[int] = set()
-        self.manager = False
+        self.refusal: str | None = _("The reasons are still loading.")
         self._rows: list[tuple[int | None, ReasonUse]] = []
         """Per table row: (group number or None, reason)."""
 
@@ -108,15 +108,17 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         try:
             uses = reasons.reason_uses(conn)
             groups = reasons.clusters(conn)
-            manager = customers.is_manager(conn)
+            refusal = None
+            if not roles.is_manager(conn):
+                refusal = roles.refusal(conn, _("changes the reasons"))
         finally:
             conn.close()
-        self.post_message(self.Loaded(uses, groups, manager))
+        self.post_message(self.Loaded(uses, groups, refusal))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
         self.uses, self.groups = message.uses, message.groups
-        self.manager = message.manager
+        self.refusal = message.refusal
         self.left_out &= {u.reason_id for group in self.groups for u in group}
         self._fill()
 
@@ -219,9 +221,9 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         )
 
     def _write(self, change: Callable[[Any], object], done: str) -> None:
-        if not self.manager:
+        if self.refusal:
             self.notify(
-                _("Only a manager changes the reasons (settings: managers)."),
+                self.refusal,
                 severity="warning",
                 markup=False,
             )
