@@ -64,7 +64,10 @@ def worker(db: Path, campaign_id: int, number: int, processes: int, writes: int,
     mine = [
         cid
         for (cid,) in conn.execute(
-            "SELECT id FROM customers WHERE id % ? = ? ORDER BY id", (processes, number)
+            # Not those the demo already has a departure for: one a day is the rule.
+            "SELECT id FROM customers WHERE id % ? = ?"
+            " AND id NOT IN (SELECT customer_id FROM departures) ORDER BY id",
+            (processes, number),
         )
     ]
     session = f"{LOAD_SESSION}{number}"

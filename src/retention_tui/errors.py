@@ -21,3 +21,11 @@ class NewerDatabaseError(RetentionError):
 
 class DatabaseBusyError(RetentionError):
     """Another process held the write lock for longer than the busy timeout."""
+
+
+class StorageFullError(RetentionError):
+    """The disk (or the database's size limit) is full; the transaction was rolled back."""
+
+
+# Nothing was written and the same change may simply be tried again later.
+RETRYABLE = (DatabaseBusyError, StorageFullError)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ..errors import NewerDatabaseError
+from ..errors import NewerDatabaseError, RetentionError
 from ..i18n import _
 from .connection import _explain, write
 
@@ -696,6 +696,26 @@ def check_version(conn: sqlite3.Connection, path: str | Path) -> int:
                 "the file was not changed."
             ).format(path=path, found=found, known=SCHEMA_VERSION)
         )
+    if found == 0:
+        try:
+            foreign = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+                    " LIMIT 4"
+                )
+            ]
+        except sqlite3.Error as error:
+            raise _explain(error, path) from error
+        if foreign:  # another program's database: never write our tables into it
+            raise RetentionError(
+                _(
+                    "{path} is an SQLite database of another program (it holds {names}); "
+                    "retention-tui will not write into it. Choose another file with --db."
+                ).format(
+                    path=path, names=", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                )
+            )
     return found
 
 

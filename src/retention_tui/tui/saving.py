@@ -12,6 +12,8 @@ from typing import Any
 from textual.message import Message
 
 from ..db import connect
+from ..errors import RETRYABLE, RetentionError
+from ..i18n import _
 
 
 def read_db(db_path: Path, read: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -40,6 +42,42 @@ class ChangeSaved(Message):
         self.text = text
 
 
+class SaveFailed(Message):
+    """A change could not be written for a passing reason (busy, disk full): offer it again."""
+
+    def __init__(self, error: RetentionError, again: Callable[[], None]) -> None:
+        super().__init__()
+        self.error = error
+        self.again = again
+
+
+def offer_retry(
+    node: Any,
+    error: RetentionError,
+    again: Callable[[], None],
+    gave_up: Callable[[], None] | None = None,
+) -> None:
+    """Tell the advisor why nothing was saved and let them try the same entry again (what
+    they typed is kept in ``again``), or give up."""
+    from .screens.card_forms import ConfirmForm
+
+    def chosen(retry: bool | None) -> None:
+        if retry:
+            again()
+            return
+        if gave_up is not None:
+            gave_up()
+        node.notify(_("Nothing was saved."), severity="warning", markup=False)
+
+    node.app.push_screen(
+        ConfirmForm(
+            error.message,
+            _("Enter or y tries the same entry again; n or escape gives up (nothing is saved)."),
+        ),
+        chosen,
+    )
+
+
 class SavesChanges:
     """Mixin for screens with a ``db_path``: ``save_change`` writes off the UI thread, then
     notifies and calls ``after_save`` (read the data again)."""
@@ -62,9 +100,18 @@ class SavesChanges:
     def _write_change(
         self, change: Callable[[sqlite3.Connection], object], done: str | Callable[[object], str]
     ) -> None:
-        result = write_db(self.db_path, change)
+        try:
+            result = write_db(self.db_path, change)
+        except RETRYABLE as error:
+            again = partial(self.save_change, change, done)
+            self.post_message(SaveFailed(error, again))  # type: ignore[attr-defined]
+            return
         text = done if isinstance(done, str) else done(result)
         self.post_message(ChangeSaved(text))  # type: ignore[attr-defined]
+
+    def on_save_failed(self, message: SaveFailed) -> None:
+        message.stop()
+        offer_retry(self, message.error, message.again)
 
     def on_change_saved(self, message: ChangeSaved) -> None:
         message.stop()

@@ -36,10 +36,12 @@ from ...cells import printable
 from ...customer_list import ListContext
 from ...customers import CustomerCard
 from ...db import connect
+from ...errors import RETRYABLE
 from ...i18n import _
 from ...paths import user_data_dir
 from ...tags import Tagging
 from ..errors import ReportsWorkerErrors
+from ..saving import offer_retry
 from .card_forms import FORM_CSS, NpsForm, _Form
 
 # One key per outcome; the footer shows them, the help screen explains them.
@@ -292,27 +294,41 @@ class CallSessionScreen(ReportsWorkerErrors, Screen[None]):
     # next customer is claimed only after the outcome before it is written.
 
     class Failed(Message):
-        def __init__(self, error: BaseException, outcome: bool) -> None:
+        def __init__(self, error: BaseException, outcome: bool, job: Any) -> None:
             super().__init__()
             self.error = error
             self.outcome = outcome
+            self.job = job
 
     def _submit(self, job: Any, *, outcome: bool = False) -> None:
         def run() -> None:
             try:
                 job()
             except Exception as error:
-                self.post_message(self.Failed(error, outcome))
+                self.post_message(self.Failed(error, outcome, job))
 
         self._steps.submit(run)
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
-        """An outcome that could not be written is not logged: its key may be pressed again."""
+        """An outcome that could not be written is not logged: its key may be pressed again.
+        A passing fault (busy, disk full) offers the same entry again, note and all."""
         self.busy = False
-        if message.outcome and self.current is not None and self.current.call_id is None:
-            self.current.logged = None
-            self.query_one("#session-log", Static).update(_("Nothing was logged."))
+
+        def not_logged() -> None:
+            if message.outcome and self.current is not None and self.current.call_id is None:
+                self.current.logged = None
+                self.query_one("#session-log", Static).update(_("Nothing was logged."))
+
+        if isinstance(message.error, RETRYABLE):
+            offer_retry(
+                self,
+                message.error,
+                lambda: self._submit(message.job, outcome=message.outcome),
+                not_logged,
+            )
+            return
+        not_logged()
         self.app.report_error(message.error)  # type: ignore[attr-defined]
 
     def on_unmount(self) -> None:
