@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from .db.connection import _explain, connect
@@ -35,6 +37,8 @@ def backup_database(source: Path, dest: Path, *, overwrite: bool = False) -> int
             target.execute("PRAGMA journal_mode = DELETE")
         finally:
             target.close()
+        # As private as the database: SQLite makes a new file 0644, readable by everyone.
+        os.chmod(partial, stat.S_IMODE(source.stat().st_mode) & 0o666)
         partial.replace(dest)
     except sqlite3.Error as error:
         partial.unlink(missing_ok=True)

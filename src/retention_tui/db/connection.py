@@ -8,12 +8,15 @@ the busy timeout makes the second writer wait its turn instead of failing.
 
 from __future__ import annotations
 
+import grp
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import DatabaseBusyError, RetentionError
+from ..errors import DatabaseBusyError, RetentionError, StorageFullError
 from ..i18n import _
 from ..textfold import digits, fold
 
@@ -31,7 +34,7 @@ def _explain(error: sqlite3.Error, path: str | Path) -> RetentionError:
             ).format(path=path)
         )
     if "disk is full" in text or "database or disk is full" in text:
-        return RetentionError(
+        return StorageFullError(
             _(
                 "The disk holding {path} is full; nothing was saved. Free some space and try again."
             ).format(path=path)
@@ -41,10 +44,59 @@ def _explain(error: sqlite3.Error, path: str | Path) -> RetentionError:
             _("{path} is not a retention-tui database (or it is damaged).").format(path=path)
         )
     if "readonly" in text or "read-only" in text:
-        return RetentionError(_("{path} can only be read; nothing was saved.").format(path=path))
+        return RetentionError(
+            _("{path} can only be read; nothing was saved.").format(path=path) + _shared_fix(path)
+        )
     if "unable to open" in text:
+        folder = Path(path).parent
+        if Path(path).exists() and not os.access(folder, os.W_OK | os.X_OK):
+            # WAL needs the -wal and -shm files beside the database, made by whoever comes first.
+            return RetentionError(
+                _(
+                    "Cannot open the database {path}: the folder {folder} may not be written."
+                ).format(path=path, folder=folder)
+                + _shared_fix(path)
+            )
         return RetentionError(_("Cannot open the database {path}.").format(path=path))
     return RetentionError(_("Database error in {path}: {error}").format(path=path, error=error))
+
+
+def _shared_fix(path: str | Path) -> str:
+    """The sentence that names the fix for a database several OS accounts share."""
+    from ..audit import current_operator
+
+    group = _("GROUP")
+    try:
+        folder = Path(path).parent.stat()
+        if folder.st_mode & stat.S_ISGID:
+            group = grp.getgrgid(folder.st_gid).gr_name
+    except (OSError, KeyError):
+        pass
+    return " " + _(
+        "{operator} may not write to it, its folder or its -wal and -shm files. When several "
+        "advisors share it, an administrator makes all of them writable for the advisors' "
+        "group: sudo retention-tui setup-shared --db {path} --group {group}"
+    ).format(operator=current_operator(), path=path, group=group)
+
+
+def _share_with_group(path: Path) -> bool:
+    """Whether ``path`` lies in a folder shared by a group (``setup-shared`` sets its setgid
+    bit); if so, this process stops keeping the group out of the files it creates.
+
+    SQLite creates a new database file 0644 whatever the umask, and gives the -wal and -shm
+    files the database file's mode (as root, also its owner), so the database file decides
+    whether the next advisor can write; :func:`open_database` makes a new one group-writable.
+    The umask covers what the app itself writes there afterwards. Only the group bits are
+    cleared: the others' stay as the user had them.
+    """
+    try:
+        shared = bool(path.parent.stat().st_mode & stat.S_ISGID)
+    except OSError:
+        return False
+    if shared and hasattr(os, "umask"):
+        mask = os.umask(0o022)
+        os.umask(mask & ~0o070)
+    return shared
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -183,8 +235,12 @@ def open_database(path: str | Path, *, create: bool = True) -> sqlite3.Connectio
             check_version(probe, path)
         finally:
             probe.close()
+    shared = _share_with_group(path)
+    created = not path.exists()
     conn = connect(path)
     try:
+        if created and shared:
+            os.chmod(path, stat.S_IMODE(path.stat().st_mode) | 0o060)
         enable_wal(conn, path)
         migrate(conn)
     except BaseException:
