@@ -1,7 +1,9 @@
 """``retention-tui serve``: the app in a web browser through textual-serve.
 
-The browser test starts the real command on loopback and drives Debian's headless Chromium
-with Playwright; the others check the address rules and the sentences without a browser.
+The browser tests start the real command on loopback and drive Debian's headless Chromium
+with Playwright (skipped without /usr/bin/chromium or playwright), once directly and once
+through the README's nginx example with a password (skipped without nginx); the others check
+the address rules and the sentences without a browser.
 """
 
 from __future__ import annotations
@@ -9,15 +11,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import grp
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -231,31 +239,40 @@ def served(desk_db: Path, fixed_today: dt.date) -> Iterator[str]:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"serve stopped: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("serve did not listen within 15 s")
-                time.sleep(0.1)
+        _wait_for_port(process, port)
         yield f"http://127.0.0.1:{port}/"
     finally:
-        # ctrl+c's way first (the server stops every session), then the whole group.
-        process.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        _stop(process)
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        if process.poll() is not None:
+            assert process.stderr is not None
+            pytest.fail(f"{process.args[0]} stopped: {process.stderr.read().decode()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"nothing listened on port {port} within 15 s")
+            time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (serve then stops every session), then SIGKILL to the whole process group."""
+    process.send_signal(signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
-        if process.stderr is not None:
-            process.stderr.close()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
+    if process.stderr is not None:
+        process.stderr.close()
 
 
-def _wait_for(page, pattern: re.Pattern[str], timeout: float = 20.0) -> re.Match[str]:  # type: ignore[no-untyped-def]
+def _wait_for(page: Any, pattern: re.Pattern[str], timeout: float = 20.0) -> re.Match[str]:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
@@ -266,24 +283,40 @@ def _wait_for(page, pattern: re.Pattern[str], timeout: float = 20.0) -> re.Match
     pytest.fail(f"{pattern.pattern!r} never showed; the screen was:\n{screen}")
 
 
+def _hand_over_terminal(route: Any) -> None:
+    response = route.fetch()
+    if response.status != 200:
+        route.fulfill(response=response)
+        return
+    script, found = _TERMINAL.subn(r"\1window.__xterm=\2", response.text())
+    assert found == 1, "textual-serve's textual.js no longer creates its terminal as expected"
+    route.fulfill(response=response, body=script)
+
+
+def _open_page(browser: Any, credentials: dict[str, str] | None = None) -> Any:
+    """A new page whose terminal _SCREEN_JS can read (once it has gone somewhere)."""
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 800}, http_credentials=credentials
+    )
+    page = context.new_page()
+    # No network here: the page's web font is refused at once instead of timing out.
+    page.route(re.compile(r"^https?://fonts\.(googleapis|gstatic)\.com/"), lambda r: r.abort())
+    page.route("**/static/js/textual.js", _hand_over_terminal)
+    return page
+
+
+def _launch(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
 @pytest.mark.timeout(60)
 def test_the_desktop_in_a_browser(served: str) -> None:
     from playwright import sync_api  # the fixture skips when it is missing
 
-    def hand_over_terminal(route) -> None:  # type: ignore[no-untyped-def]
-        response = route.fetch()
-        script, found = _TERMINAL.subn(r"\1window.__xterm=\2", response.text())
-        assert found == 1, "textual-serve's textual.js no longer creates its terminal as expected"
-        route.fulfill(response=response, body=script)
-
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = _launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 800})
-            # No network here: the page's web font is refused at once instead of timing out.
-            fonts = re.compile(r"^https?://fonts\.(googleapis|gstatic)\.com/")
-            page.route(fonts, lambda route: route.abort())
-            page.route("**/static/js/textual.js", hand_over_terminal)
+            page = _open_page(browser)
             page.goto(served, wait_until="domcontentloaded")
 
             before = _wait_for(page, COUNT)
@@ -311,3 +344,78 @@ def test_the_desktop_in_a_browser(served: str) -> None:
             _wait_for(page, re.compile("Search: utrecht"))  # the search shows as a chip
         finally:
             browser.close()
+
+
+NGINX_CONF = """daemon off;
+user {user} {group};  # as root, workers would be "nobody", who cannot read tmp_path
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{}}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    server {{
+        listen 127.0.0.1:{port};
+        # The README's example, on a free port and without TLS.
+        location / {{
+            auth_basic "retention-tui";
+            auth_basic_user_file {dir}/htpasswd;
+            proxy_pass {upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_read_timeout 1d;
+        }}
+    }}
+}}
+"""
+
+
+@pytest.mark.timeout(60)
+def test_behind_a_reverse_proxy_with_a_password(served: str, tmp_path: Path) -> None:
+    """The README's nginx example: a password first, then the desktop through the proxy."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        pytest.skip("no nginx to try the reverse proxy with (apt-get install nginx-light)")
+    from playwright import sync_api
+
+    port = free_port()
+    (tmp_path / "htpasswd").write_text("advisor:{PLAIN}s3cret\n")
+    conf = tmp_path / "nginx.conf"
+    user, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
+    conf.write_text(
+        NGINX_CONF.format(
+            user=user, group=group, dir=tmp_path, port=port, upstream=served.rstrip("/")
+        )
+    )
+    proxy = subprocess.Popen(
+        [nginx, "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for_port(proxy, port)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=5)
+        assert refused.value.code == 401
+
+        with sync_api.sync_playwright() as playwright:
+            browser = _launch(playwright)
+            try:
+                page = _open_page(browser, {"username": "advisor", "password": "s3cret"})
+                sockets: list[str] = []
+                page.on("websocket", lambda ws: sockets.append(ws.url))
+                page.goto(url, wait_until="domcontentloaded")
+                assert _wait_for(page, COUNT).group(3) == "6"
+                # The page's websocket goes through the proxy, not around it to serve's port.
+                [socket_url] = sockets
+                assert socket_url.startswith(f"ws://127.0.0.1:{port}/ws?"), socket_url
+            finally:
+                browser.close()
+    finally:
+        _stop(proxy)

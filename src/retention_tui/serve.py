@@ -16,6 +16,7 @@ import re
 import shlex
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +77,7 @@ def session_command(db_path: Path) -> str:
     return shlex.join(args)
 
 
-def public_url(
-    headers: Any, scheme: str, fallback: str
-) -> str:  # headers: a mapping of request headers
+def public_url(headers: Mapping[str, str], scheme: str, fallback: str) -> str:
     """The URL the browser reached us at, for the page's script, style and websocket addresses.
 
     textual-serve writes absolute addresses into the page, built from the address it listens
