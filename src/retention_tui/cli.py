@@ -54,9 +54,13 @@ class Context:
 
         return self.db_option if self.db_option is not None else default_db_path()
 
+    # The database the command opened, for the sentence of an error met while reading it.
+    last_opened: Path | None = None
+
     def open(self, *, create: bool = True) -> sqlite3.Connection:
         from .db import open_database
 
+        Context.last_opened = self.db_path
         return open_database(self.db_path, create=create)
 
 
@@ -1640,6 +1644,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(error.exit_code)
     except RetentionError as error:
         click.echo(_("Error: {message}").format(message=error.message), err=True)
+        sys.exit(1)
+    except sqlite3.DatabaseError as error:  # met while reading: a damaged file, a full disk
+        from .db.connection import _explain
+
+        where = Context.last_opened or _("the database")
+        click.echo(_("Error: {message}").format(message=_explain(error, where).message), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo(_("Interrupted."), err=True)

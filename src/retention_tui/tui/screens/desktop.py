@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from ... import clock
@@ -36,7 +39,9 @@ DESKTOP_ONLY = (
     "campaigns", "tag_catalogue", "trade_in", "outbox",
 )  # fmt: skip
 
-# Typing pauses shorter than this are one edit: the query runs once, after the last key.
+# Typing pauses shorter than this are one edit: the query runs once, after the last key. The
+# first key after a longer pause runs at once (a slow typist, or one key changed, waits for
+# nothing).
 DEBOUNCE = 0.025
 
 
@@ -186,6 +191,12 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
 
     table_columns = COLUMNS
 
+    # Textual's Screen repaints the whole screen when focus moves (its ``focused`` reactive
+    # repaints); the widgets that gain and lose focus repaint themselves anyway. Over SSH a
+    # whole screen is ~20 KB at 80x24 for /, f, escape or enter in a box: not repainting
+    # it here saves that on every such key (bench/bench_terminal.py).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
     def __init__(self, db_path: Path, query: CustomerQuery | None = None) -> None:
         super().__init__()
         self.db_path = db_path
@@ -194,6 +205,7 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         self._filter_key: str | None = None
         self._timer: Timer | None = None
         self._pending: CustomerQuery | None = None
+        self._last_typed = 0.0
 
     @property
     def title_text(self) -> str:
@@ -277,11 +289,19 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
     def apply_soon(self, query: CustomerQuery) -> None:
         """Apply ``query`` after a short typing pause."""
         self._pending = query
+        now = time.monotonic()
+        since, self._last_typed = now - self._last_typed, now
         if self._timer is not None:
             self._timer.stop()
+        elif since >= DEBOUNCE:
+            self._apply_pending()
+            return
         self._timer = self.set_timer(DEBOUNCE, self._apply_pending)
 
     def _apply_pending(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
         if self._pending is not None:
             query, self._pending = self._pending, None
             self.apply(query)
