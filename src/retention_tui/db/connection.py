@@ -41,7 +41,11 @@ def _explain(error: sqlite3.Error, path: str | Path) -> RetentionError:
         )
     if "not a database" in text or "malformed" in text:
         return RetentionError(
-            _("{path} is not a retention-tui database (or it is damaged).").format(path=path)
+            _(
+                "{path} is not a retention-tui database (or it is damaged). Nothing was "
+                "written to it; if it is the workshop's database, restore the latest copy made "
+                "by retention-tui backup."
+            ).format(path=path)
         )
     if "readonly" in text or "read-only" in text:
         return RetentionError(
@@ -214,12 +218,36 @@ def database_path(conn: sqlite3.Connection) -> str:
     return row[2] if row else ""
 
 
+def _probe(path: Path) -> None:
+    """Check the file read-only before anything is written to it.
+
+    Reading a file whose header says WAL makes SQLite create the -wal and -shm files, even
+    read-only; if the file is refused, those two are removed again when it made them (the
+    -wal still empty), so a refused file is left exactly as it was found.
+    """
+    from .schema import check_version
+
+    beside = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    existed = [extra.exists() for extra in beside]
+    probe = connect(path, readonly=True)
+    try:
+        check_version(probe, path)
+    except BaseException:
+        probe.close()
+        wal = beside[0]
+        if not any(existed) and (not wal.exists() or wal.stat().st_size == 0):
+            for extra in beside:
+                extra.unlink(missing_ok=True)
+        raise
+    probe.close()
+
+
 def open_database(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     """Open the product database at ``path``, creating or migrating its schema.
 
     A database from a newer version is refused before anything is written to it.
     """
-    from .schema import check_version, migrate
+    from .schema import migrate
 
     path = Path(path)
     if not path.exists():
@@ -230,11 +258,7 @@ def open_database(path: str | Path, *, create: bool = True) -> sqlite3.Connectio
                 _("The folder {folder} does not exist.").format(folder=path.parent)
             )
     else:
-        probe = connect(path, readonly=True)
-        try:
-            check_version(probe, path)
-        finally:
-            probe.close()
+        _probe(path)
     shared = _share_with_group(path)
     created = not path.exists()
     conn = connect(path)
