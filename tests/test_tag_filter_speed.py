@@ -59,11 +59,22 @@ booking = st.tuples(
     st.one_of(st.none(), st.integers(-2, 2)),  # valid until, around today's boundary
     st.one_of(st.none(), st.integers(1, 6)),  # grade
     st.integers(-400, 0),  # set on
+    st.one_of(st.none(), st.integers(-3, 3)),  # follow-up, around today
 )
 term = st.tuples(
     st.booleans(),  # negated
     st.lists(st.sampled_from(CODES), min_size=1, max_size=2, unique=True),
-    st.sampled_from(["", "grade:2..4", "unseen"]),
+    st.sampled_from(
+        [
+            "",
+            "grade:2..4",
+            "unseen",
+            "follow-up",
+            "follow-up:any",
+            "follow-up:none",
+            "follow-up unseen",
+        ]
+    ),
 )
 filter_line = st.one_of(st.just([]), st.lists(term, min_size=1, max_size=2))
 
@@ -81,7 +92,7 @@ def reference(conn: sqlite3.Connection, terms: list) -> set[int]:
     """Who the filter finds, read booking by booking in Python."""
     last_visit = dict(conn.execute("SELECT id, last_visit FROM customers").fetchall())
     rows = conn.execute(
-        "SELECT ct.customer_id, t.code, ct.valid_until, ct.grade, ct.set_on"
+        "SELECT ct.customer_id, t.code, ct.valid_until, ct.grade, ct.set_on, ct.follow_up_on"
         " FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id"
     ).fetchall()
     valid = [r for r in rows if (r[2] or "9999-12-31") >= TODAY.isoformat()]
@@ -89,13 +100,21 @@ def reference(conn: sqlite3.Connection, terms: list) -> set[int]:
         return set(last_visit) - {r[0] for r in valid}
 
     def holds(customer: int, codes: list[str], qualifier: str) -> bool:
-        for who, code, _until, grade, set_on in valid:
+        for who, code, _until, grade, set_on, follow_up in valid:
             if who != customer or code not in codes:
                 continue
             if qualifier == "grade:2..4" and not (grade is not None and 2 <= grade <= 4):
                 continue
             seen = last_visit[customer]
-            if qualifier == "unseen" and not (seen is None or seen <= set_on):
+            if "unseen" in qualifier and not (seen is None or seen <= set_on):
+                continue
+            due = follow_up is not None and follow_up <= TODAY.isoformat()
+            if qualifier.startswith("follow-up") and qualifier != "follow-up:any":
+                if qualifier == "follow-up:none" and follow_up is not None:
+                    continue
+                if qualifier != "follow-up:none" and not due:
+                    continue
+            if qualifier == "follow-up:any" and follow_up is None:
                 continue
             return True
         return False
@@ -126,10 +145,10 @@ def test_every_plan_finds_what_the_bookings_say(
         shop.execute("DELETE FROM customer_tags")
         shop.executemany(
             "INSERT INTO customer_tags (customer_id, tag_id, grade, set_on, valid_until,"
-            " operator, created_at) VALUES (?, ?, ?, ?, ?, 'test', '2026-01-01')",
+            " follow_up_on, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, 'test', '2026-01-01')",
             [
-                (ids[who], tag_ids[code], grade, day(set_on), day(until))
-                for who, code, until, grade, set_on in bookings
+                (ids[who], tag_ids[code], grade, day(set_on), day(until), day(follow_up))
+                for who, code, until, grade, set_on, follow_up in bookings
             ],
         )
     ctx = ListContext.load(shop)

@@ -19,7 +19,6 @@ otherwise the sort index is walked and stops after a page.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import math
@@ -32,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import audit, clock, loyalty, settings, tags
+from . import audit, clock, csvfile, loyalty, settings, tags
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -327,6 +326,8 @@ class TagTerm:
     join: str = ""
     rows: tuple[str, tuple[Any, ...]] = ("", ())
     """The valid bookings of the term's tags (tag and validity only), for a bounded count."""
+    source: str = "customer_tags ct"
+    """Where the bookings are read as a set (a follow-up term: its own partial index)."""
 
     def exists(self) -> tuple[str, list[Any]]:
         """The term for one customer row: quick while walking a sort index past many hits."""
@@ -340,7 +341,7 @@ class TagTerm:
     def members(self) -> tuple[str, list[Any]]:
         """The term for all customers at once: the set of ids with a matching booking."""
         test = "NOT IN" if self.negated else "IN"
-        inner = f"SELECT ct.customer_id FROM customer_tags ct{self.join} WHERE {self.tests}"
+        inner = f"SELECT ct.customer_id FROM {self.source}{self.join} WHERE {self.tests}"
         return f"c.id {test} ({inner})", list(self.params)
 
 
@@ -747,6 +748,7 @@ def _compile_tag_term(term: str, ctx: ListContext) -> TagTerm:
     params: list[Any] = [*wanted, ctx.today.isoformat()]
     rows = (f"SELECT 1 FROM customer_tags ct WHERE {' AND '.join(tests)}", tuple(params))
     join = ""
+    follow_up = False
     for word in qualifiers:
         name, _colon, value = word.partition(":")
         name = fold(name)
@@ -759,6 +761,7 @@ def _compile_tag_term(term: str, ctx: ListContext) -> TagTerm:
             sql, more = _tag_bounds(TAG_SET, value, "ct.set_on")
         elif name in ("follow-up", "followup"):
             choice = fold(value) or "due"
+            follow_up = choice != "none"
             if choice == "due":
                 sql, more = "ct.follow_up_on <= ?", [ctx.today.isoformat()]
             elif choice == "none":
@@ -780,7 +783,12 @@ def _compile_tag_term(term: str, ctx: ListContext) -> TagTerm:
             )
         tests.append(sql)
         params.extend(more)
-    return TagTerm(" AND ".join(tests), tuple(params), negate, join, rows)
+    source = "customer_tags ct"
+    if follow_up:
+        # Few bookings have a follow-up: size and read the term on their partial index.
+        source = "customer_tags ct INDEXED BY customer_tags_follow_up"
+        rows = (f"SELECT 1 FROM {source}{join} WHERE {' AND '.join(tests)}", tuple(params))
+    return TagTerm(" AND ".join(tests), tuple(params), negate, join, rows, source)
 
 
 def _compile_tags(raw: str, ctx: ListContext, out: Compiled) -> None:
@@ -1199,7 +1207,7 @@ def count(conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext) -> i
         # distinct customers without testing customer after customer.
         term = compiled.tag_terms[0]
         sql = (
-            f"SELECT count(DISTINCT ct.customer_id) FROM customer_tags ct{term.join}"
+            f"SELECT count(DISTINCT ct.customer_id) FROM {term.source}{term.join}"
             f" WHERE {term.tests}"
         )
         if term.negated:
@@ -1360,11 +1368,14 @@ def export_csv(
     out: TextIO,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write the filtered, sorted list as CSV (fixed English headers); return the row count."""
+    """Write the filtered, sorted list as CSV (fixed English headers); return the row count.
+
+    Values come out exactly as stored, control characters and would-be formulas included
+    (see :mod:`retention_tui.csvfile`)."""
     ids = snapshot(conn, query, ctx)
     assert ids is not None
     columns = DRILLDOWN_COLUMNS if is_loyalty_scope(query.scope) else COLUMNS
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out)
     writer.writerow([c.key for c in columns])
     done = 0
     for start in range(0, len(ids), 1000):
