@@ -14,14 +14,20 @@ __all__ = ["fit", "printable"]
 
 def printable(text: str, keep_newlines: bool = False) -> str:
     """``text`` with control characters (escape sequences, newlines) shown as symbols; with
-    ``keep_newlines`` line breaks stay (for a whole message)."""
+    ``keep_newlines`` line breaks stay (for a whole message).
+
+    The one rule for user data on a terminal: a C0 control shows as its Control Pictures
+    symbol (ESC as ␛, NUL as ␀), tab, carriage return and line breaks as a space, and every
+    other control, format (bidi overrides, zero-width joiners), private-use or unassigned
+    character as U+FFFD; markup characters stay as typed (they are never parsed).
+    """
     if text.isprintable():
         return text
     out = []
     for ch in text:
         if ch == "\n" and keep_newlines:
             out.append(ch)
-        elif ch in "\n\r\t":
+        elif ch in "\n\r\t" or ch in "\u2028\u2029":  # line and paragraph separators too
             out.append(" ")
         elif unicodedata.category(ch)[0] == "C":
             out.append(chr(0x2400 + ord(ch)) if ord(ch) < 0x20 else "�")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import audit, churn, clock, customer_months, reasons, roles, search_index, tags
+from .cells import printable
 from .db import write
 from .db.connection import bulk_load
 from .errors import RetentionError
@@ -298,7 +299,9 @@ class ImportResult:
     """What else the import did (reasons it created, variants it joined)."""
 
     def report_lines(self) -> list[str]:
-        """The summary printed by the command line, one sentence per line."""
+        """The summary printed by the command line, one sentence per line; the file's own
+        text in it (values, reasons, column names) with control characters shown as symbols,
+        so an escape sequence in a cell never reaches the terminal."""
         lines: list[str] = []
         if self.unknown_columns:
             lines.append(
@@ -336,7 +339,7 @@ class ImportResult:
                     seconds=self.seconds,
                 )
             )
-        return lines
+        return [printable(line) for line in lines]
 
 
 class _RowError(Exception):
@@ -579,7 +582,7 @@ def _read(path: Path, kind: str, options: ImportOptions) -> _Parsed:
         if name and name in seen:
             raise RetentionError(
                 _("{path}: the column '{name}' appears twice in the header.").format(
-                    path=path, name=name
+                    path=path, name=printable(name)
                 )
             )
         seen.add(name)
@@ -588,7 +591,7 @@ def _read(path: Path, kind: str, options: ImportOptions) -> _Parsed:
     header = {name: i for i, name in enumerate(names) if name in known}
     missing = [c.name for c in spec if c.required and c.name not in header]
     if missing:
-        found = ", ".join(cell.strip() for cell in header_cells) or _("(nothing)")
+        found = printable(", ".join(cell.strip() for cell in header_cells)) or _("(nothing)")
         raise RetentionError(
             ngettext(
                 "{path}: the required column {names} is missing (the header has: {found}); "

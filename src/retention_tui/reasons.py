@@ -111,6 +111,10 @@ def _same_word(a: str, b: str, partial: bool = False) -> float:
     return 0.0
 
 
+# Content words compared per text (a pasted 10,000-character note must not take minutes).
+MAX_WORDS = 24
+
+
 def similarity(typed: str, reason: str, *, typing: bool = False) -> float:
     """0-100: how surely ``typed`` means the reason ``reason`` (both as typed by people).
 
@@ -127,10 +131,14 @@ def similarity(typed: str, reason: str, *, typing: bool = False) -> float:
     ca, cb = _content(wa), _content(wb)
     if not ca or not cb:
         return 0.0
-    if any(_opposite(x, y) for x in ca for y in cb):
+    # A reason is a few words: past MAX_WORDS only the first are compared, and the score
+    # still counts every word, so a long text never steers to another unless it is the same.
+    words = max(len(ca), len(cb))
+    if any(_opposite(x, y) for x in ca[:MAX_WORDS] for y in cb[:MAX_WORDS]):
         return 0.0
     if "".join(ca) == "".join(cb):  # a compound written apart or together
         return 97.0
+    ca, cb = ca[:MAX_WORDS], cb[:MAX_WORDS]
     matched = 0.0
     free = list(cb)
     for i, word in enumerate(ca):
@@ -153,7 +161,7 @@ def similarity(typed: str, reason: str, *, typing: bool = False) -> float:
         else:
             free.pop(best_j)
         matched += best
-    return 100.0 * matched / max(len(ca), len(cb))
+    return 100.0 * matched / words
 
 
 # A reason Enter may take without asking: every content word matched, one slip at most.
