@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint screenshots bench clean
+.PHONY: demo test lint screenshots translations bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "retention-tui needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -32,6 +32,10 @@ lint: $(STAMP)
 ## Regenerate screenshots/*.svg from a fixed demo seed and a fixed today.
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py
+
+## Extract every user-facing string, merge it into each language's catalogue, compile them.
+translations: $(STAMP)
+	$(BIN)/python scripts/translations.py all
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py

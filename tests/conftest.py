@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retention_tui import audit, clock
+from retention_tui import audit, clock, i18n
 from retention_tui.db import open_database
 
 TODAY = dt.date(2026, 11, 23)
@@ -24,6 +24,9 @@ def fixed_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[dt.date]:
     an account called "tester" (tests/test_ssh_shared.py logs in as real accounts).
     """
     monkeypatch.setattr(audit, "_login_name", lambda: "tester")
+    # English, whatever the machine's locale (subprocesses follow LANGUAGE too).
+    monkeypatch.setenv("LANGUAGE", "en")
+    i18n.set_language("en")
     monkeypatch.delenv("RETENTION_TUI_DB", raising=False)
     monkeypatch.delenv("RETENTION_TUI_TODAY", raising=False)
     clock.set_today(TODAY)

@@ -73,6 +73,21 @@ def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
+def _parse_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from .i18n import LANGUAGES, language_code, set_language
+
+    if value is not None:
+        code = language_code(value)
+        if code is None:
+            raise click.BadParameter(
+                _("'{value}' is not one of the languages: {codes}.").format(
+                    value=value, codes=", ".join(LANGUAGES)
+                )
+            )
+        set_language(code)  # (the launcher chose it before the help texts were read)
+    return value
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -88,6 +103,14 @@ def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) 
     is_eager=True,
     help=_("Pretend today is this date (for every date-dependent figure)."),
 )
+@click.option(
+    "--lang",
+    metavar="CODE",
+    callback=_parse_lang,
+    expose_value=False,
+    is_eager=True,
+    help=_("The language: en, nl, de, it, lv or zh (default: your choice, else the locale)."),
+)
 @click.version_option(__version__, prog_name="retention-tui")
 @click.pass_context
 def cli(ctx: click.Context, db: Path | None) -> None:
@@ -102,9 +125,20 @@ def cli(ctx: click.Context, db: Path | None) -> None:
 
 def open_app(path: Path) -> None:
     """Open the Textual app on ``path`` (creating an empty database if there is none)."""
+    import os
+
     from .db import open_database
 
-    open_database(path).close()
+    open_database(path).close()  # a file that is not ours is refused first, terminal or not
+    # Without a terminal (``ssh SERVER COMMAND`` to a ForceCommand login) the app would draw
+    # into a pipe and outlive the connection; textual-serve's sessions have their own driver.
+    if "TEXTUAL_DRIVER" not in os.environ and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise RetentionError(
+            _(
+                "The app needs a terminal. Over SSH, log in with ssh -t SERVER; scripts use "
+                "the subcommands (retention-tui --help)."
+            )
+        )
     from .tui.app import RetentionApp
 
     RetentionApp(db_path=path).run()
@@ -1526,6 +1560,42 @@ def backup(obj: Context, dest: Path, force: bool) -> None:
     )
 
 
+# -- language -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("code", required=False)
+@click.option("--forget", is_flag=True, help=_("Follow the locale again."))
+def language(code: str | None, forget: bool) -> None:
+    """Show or choose your language (en, nl, de, it, lv, zh); kept for your account only."""
+    from . import i18n
+
+    if forget:
+        i18n.save_language(None)
+        click.echo(_("Your language follows the locale again."))
+        return
+    if code is None:
+        click.echo(
+            _("Language: {name} ({code}). Choose another with: retention-tui language CODE").format(
+                name=i18n.LANGUAGES[i18n.current_language()], code=i18n.current_language()
+            )
+        )
+        for known, name in i18n.LANGUAGES.items():
+            click.echo(f"  {known}  {name}")
+        return
+    chosen = i18n.language_code(code)
+    if chosen is None:
+        raise RetentionError(
+            _("'{value}' is not one of the languages: {codes}.").format(
+                value=code, codes=", ".join(i18n.LANGUAGES)
+            )
+        )
+    i18n.save_language(chosen)
+    i18n.set_language(chosen)
+    click.echo(_("From now on retention-tui speaks {name} to you.").format(
+        name=i18n.LANGUAGES[chosen]))  # fmt: skip
+
+
 # -- settings, a whole workshop -------------------------------------------------------------
 
 
@@ -1608,6 +1678,21 @@ def serve(obj: Context, host: str, port: int) -> None:
     from .serve import serve_app
 
     serve_app(obj.db_path, host=host, port=port)
+
+
+def _translate_helps(command: click.Command) -> None:
+    """Show every command's help (its docstring) in the advisor's language; the texts are
+    in the catalogues (scripts/translations.py extracts them)."""
+    import inspect
+
+    if command.help:
+        command.help = _(inspect.cleandoc(command.help))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _translate_helps(sub)
+
+
+_translate_helps(cli)
 
 
 # -- entry point ----------------------------------------------------------------------------

@@ -1,32 +1,225 @@
-"""Gettext for every user-facing string.
+"""The advisor's language: gettext catalogues for every user-facing string, and Babel for how
+numbers, amounts, dates and months are written.
 
-Catalogues live in ``retention_tui/locale/<lang>/LC_MESSAGES/retention_tui.mo``; until a
-language has one, the English source strings are shown.
+Catalogues live in ``retention_tui/locale/<lang>/LC_MESSAGES/retention_tui.po`` (compiled to
+``.mo`` beside them by ``make translations``). The language is, in this order: ``--lang``, the
+advisor's own choice (``retention-tui language CODE``, kept in their config folder), the
+locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``), English.
+
+Many strings are translated when a module is imported (key bindings, command-line help), so
+the language is chosen before the command line and the screens are imported
+(:mod:`retention_tui.launch`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
+import os
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "retention_tui"
 
-_translation: gettext.NullTranslations = gettext.translation(DOMAIN, LOCALE_DIR, fallback=True)
+# Each language in its own words, as the advisor looks for it.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "nl": "Nederlands",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "lv": "Latviešu",
+    "zh": "中文（简体）",
+}
+# The country whose conventions a language's numbers and dates follow here.
+_BABEL_LOCALES = {
+    "en": "en_GB",
+    "nl": "nl_NL",
+    "de": "de_DE",
+    "it": "it_IT",
+    "lv": "lv_LV",
+    "zh": "zh_Hans_CN",
+}
+_ENVIRONMENT = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+_language = "en"
+_translation: gettext.NullTranslations = gettext.NullTranslations()
+_locale: Locale | None = None
+
+
+def language_code(text: str | None) -> str | None:
+    """The supported language a locale name or code stands for (``nl_BE.UTF-8`` → ``nl``,
+    ``zh_CN`` → ``zh``), or None."""
+    if not text:
+        return None
+    code = text.strip().split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def language_from_environment() -> str | None:
+    """The first supported language the locale variables name (``LANGUAGE`` may list
+    several, separated by colons); None when they name none (``C``, ``POSIX``, unset)."""
+    for variable in _ENVIRONMENT:
+        value = os.environ.get(variable)
+        if not value:
+            continue
+        for part in value.split(":"):
+            found = language_code(part)
+            if found:
+                return found
+        if variable != "LANGUAGE":
+            return None  # the first set variable decides, as gettext does
+    return None
+
+
+def _choice_file() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("retention-tui", appauthor=False) / "language"
+
+
+def saved_language() -> str | None:
+    """The advisor's own choice (``retention-tui language CODE``), if any."""
+    try:
+        return language_code(_choice_file().read_text(encoding="utf-8"))
+    except OSError:
+        return None
+
+
+def save_language(code: str | None) -> Path:
+    """Keep (or, with None, forget) the advisor's own choice; returns the file."""
+    path = _choice_file()
+    if code is None:
+        path.unlink(missing_ok=True)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(code + "\n", encoding="utf-8")
+    return path
+
+
+def choose_language(explicit: str | None = None) -> str:
+    """Set the language by the rules above and return its code."""
+    code = language_code(explicit) or saved_language() or language_from_environment() or "en"
+    set_language(code)
+    return code
 
 
 def set_language(language: str | None) -> None:
-    """Switch the catalogue used by ``_``; ``None`` follows the environment's locale."""
-    global _translation
-    languages = [language] if language else None
-    _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True)
+    """Switch to ``language`` (a code of :data:`LANGUAGES`; None or unknown: English)."""
+    global _language, _translation, _locale
+    code = language_code(language) or "en"
+    _language = code
+    _locale = None
+    if code == "en":
+        _translation = gettext.NullTranslations()
+    else:
+        _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[code], fallback=True)
+
+
+def current_language() -> str:
+    return _language
 
 
 def _(message: str) -> str:
-    """Translate ``message`` into the current language."""
-    return _translation.gettext(message)
+    """Translate ``message`` into the current language (an empty text stays empty: gettext
+    would answer it with the catalogue's header)."""
+    return _translation.gettext(message) if message else message
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogues without translating it now (it is translated
+    where it is shown, with ``_(value)``)."""
+    return message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a message whose form depends on ``n``."""
     return _translation.ngettext(singular, plural, n)
+
+
+# -- numbers, amounts, dates ---------------------------------------------------------------
+
+
+def babel_locale() -> Locale:
+    """The Babel locale of the current language (its numbers and dates)."""
+    global _locale
+    if _locale is None:
+        from babel import Locale
+
+        _locale = Locale.parse(_BABEL_LOCALES[_language])
+    return _locale
+
+
+def number(value: int) -> str:
+    """A whole number with the language's grouping: 1,234 / 1.234 / 1 234."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=babel_locale())
+
+
+def decimal(value: float | Decimal, digits: int = 1) -> str:
+    """A number with ``digits`` decimals and the language's decimal mark."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=babel_locale())
+
+
+def percent(share: float, digits: int = 0) -> str:
+    """A share (0.25) as a percentage in the language's form: 25% / 25 %."""
+    from babel.numbers import format_percent
+
+    pattern = babel_locale().percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1)
+    return format_percent(share, format=pattern, locale=babel_locale())
+
+
+def money(amount: float | Decimal, currency: str = "EUR") -> str:
+    """An amount of money: €1,234.50 in English, 1.234,50 € in German."""
+    from babel.numbers import format_currency
+
+    return format_currency(amount, currency, locale=babel_locale())
+
+
+def date(day: dt.date) -> str:
+    """A day in the language's numeric form: 23-11-2026, 23.11.2026, 2026/11/23; English
+    keeps the unambiguous ISO form 2026-11-23 (an English UI is read in many countries)."""
+    if _language == "en":
+        return day.isoformat()
+    from babel.dates import format_date
+
+    return format_date(day, format=_numeric_date_pattern(), locale=babel_locale())
+
+
+def _numeric_date_pattern() -> str:
+    """The language's short date with four-digit years and two-digit days and months, so
+    that dates line up in a column."""
+    pattern = babel_locale().date_formats["short"].pattern
+    for wide, narrow in (("yyyy", "y"), ("yy", "y"), ("dd", "d"), ("MM", "M")):
+        pattern = pattern.replace(wide, narrow)
+    return pattern.replace("y", "yyyy").replace("d", "dd").replace("M", "MM")
+
+
+def month_name(year: int, month: int, *, short: bool = False) -> str:
+    """A month as the language writes it standing alone: "Nov 2026", "nov. 2026", "2026年11月"."""
+    from babel.dates import format_skeleton
+
+    skeleton = "yMMM" if short else "yMMMM"
+    return format_skeleton(skeleton, dt.date(year, month, 1), locale=babel_locale())
+
+
+def date_order() -> str:
+    """The order the language writes a numeric date in: ``dmy``, ``mdy`` or ``ymd``."""
+    pattern = babel_locale().date_formats["short"].pattern.lower()
+    positions = sorted((pattern.find(c), c) for c in "dmy" if c in pattern)
+    return "".join(c for _pos, c in positions)
+
+
+def decimal_mark() -> str:
+    """The language's decimal mark: "." or ","."""
+    return babel_locale().number_symbols["latn"]["decimal"]

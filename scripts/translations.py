@@ -1,0 +1,122 @@
+"""Keep the translation catalogues in step with the code (``make translations``).
+
+    python scripts/translations.py [extract|update|compile|all]
+
+* extract: every ``_()``, ``N_()`` and ``ngettext()`` string of src/retention_tui (Babel), plus
+  the command line's help texts (the commands' docstrings, which click shows), into
+  src/retention_tui/locale/retention_tui.pot;
+* update: merge the template into each language's .po (new strings appear untranslated,
+  strings gone from the code are dropped, never kept as obsolete);
+* compile: each .po into its .mo, which the app reads.
+
+tests/test_translations.py checks that the catalogues are complete and compiled.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "src" / "retention_tui"
+LOCALE = PACKAGE / "locale"
+TEMPLATE = LOCALE / "retention_tui.pot"
+LANGUAGES = ("nl", "de", "it", "lv", "zh")
+DOMAIN = "retention_tui"
+
+
+def command_helps() -> list[tuple[str, str]]:
+    """(command path, help text) of every command and group, as click shows them."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import click
+
+    from retention_tui.cli import cli
+
+    found: list[tuple[str, str]] = []
+
+    def walk(command: click.Command, path: str) -> None:
+        if command.help:
+            found.append((path, inspect.cleandoc(command.help)))
+        if isinstance(command, click.Group):
+            for name, sub in sorted(command.commands.items()):
+                walk(sub, f"{path} {name}")
+
+    walk(cli, "retention-tui")
+    return found
+
+
+def extract() -> None:
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    from babel.messages.frontend import CommandLineInterface
+
+    LOCALE.mkdir(parents=True, exist_ok=True)
+    os.chdir(ROOT)  # locations relative to the repository
+    CommandLineInterface().run(
+        ["pybabel", "--quiet", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_", "-k", "N_",
+         "-k", "ngettext:1,2", "--no-wrap", "--sort-by-file", "--project", "retention-tui",
+         "--copyright-holder", "retention-tui", "--omit-header", "-o", str(TEMPLATE),
+         "src/retention_tui"]
+    )  # fmt: skip
+    with TEMPLATE.open("rb") as handle:
+        catalog: Catalog = read_po(handle)
+    for path, text in command_helps():
+        catalog.add(text, locations=[(f"{path} (command-line help)", 0)])
+    with TEMPLATE.open("wb") as handle:
+        write_po(handle, catalog, width=0, omit_header=False, sort_by_file=True)
+    print(f"{TEMPLATE.relative_to(ROOT)}: {len(catalog)} messages")
+
+
+def update() -> None:
+    from babel.messages.pofile import read_po, write_po
+
+    with TEMPLATE.open("rb") as handle:
+        template = read_po(handle)
+    for language in LANGUAGES:
+        po = LOCALE / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if po.exists():
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+        else:
+            from babel.messages.catalog import Catalog
+
+            po.parent.mkdir(parents=True, exist_ok=True)
+            catalog = Catalog(locale=language, domain=DOMAIN, project="retention-tui")
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        with po.open("wb") as handle:
+            write_po(handle, catalog, width=0, sort_by_file=True, ignore_obsolete=True)
+        done = sum(1 for m in catalog if m.id and m.string and not m.fuzzy)
+        print(f"{po.relative_to(ROOT)}: {done}/{len(catalog)} translated")
+
+
+def compile_all() -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for language in LANGUAGES:
+        po = LOCALE / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if not po.exists():
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        with po.with_suffix(".mo").open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
+        print(f"{po.with_suffix('.mo').relative_to(ROOT)} written")
+
+
+def main() -> None:
+    step = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if step in ("extract", "all"):
+        extract()
+    if step in ("update", "all"):
+        update()
+    if step in ("compile", "all"):
+        compile_all()
+
+
+if __name__ == "__main__":
+    main()
