@@ -47,27 +47,32 @@ def command_helps() -> list[tuple[str, str]]:
     return found
 
 
-def extract() -> None:
-    from babel.messages.catalog import Catalog
-    from babel.messages.pofile import read_po, write_po
+def translated(string: str | tuple[str, ...]) -> bool:
+    """Whether a message's translation (every plural form) is filled in."""
+    return all(string) if isinstance(string, tuple) else bool(string)
 
+
+def extract(target: Path = TEMPLATE) -> None:
+    from babel.messages.catalog import Catalog
     from babel.messages.frontend import CommandLineInterface
+    from babel.messages.pofile import read_po, write_po
 
     LOCALE.mkdir(parents=True, exist_ok=True)
     os.chdir(ROOT)  # locations relative to the repository
     CommandLineInterface().run(
         ["pybabel", "--quiet", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_", "-k", "N_",
-         "-k", "ngettext:1,2", "--no-wrap", "--sort-by-file", "--project", "retention-tui",
-         "--copyright-holder", "retention-tui", "--omit-header", "-o", str(TEMPLATE),
+         "-k", "ngettext:1,2", "--add-comments=TRANSLATORS:", "--no-wrap", "--sort-by-file",
+         "--project", "retention-tui", "--copyright-holder", "retention-tui", "--omit-header",
+         "-o", str(target),
          "src/retention_tui"]
     )  # fmt: skip
-    with TEMPLATE.open("rb") as handle:
+    with target.open("rb") as handle:
         catalog: Catalog = read_po(handle)
     for path, text in command_helps():
-        catalog.add(text, locations=[(f"{path} (command-line help)", 0)])
-    with TEMPLATE.open("wb") as handle:
+        catalog.add(text, locations=[("command-line-help/" + path.replace(" ", "/"), 0)])
+    with target.open("wb") as handle:
         write_po(handle, catalog, width=0, omit_header=False, sort_by_file=True)
-    print(f"{TEMPLATE.relative_to(ROOT)}: {len(catalog)} messages")
+    print(f"{target}: {len(catalog)} messages")
 
 
 def update() -> None:
@@ -89,7 +94,7 @@ def update() -> None:
         catalog.obsolete.clear()
         with po.open("wb") as handle:
             write_po(handle, catalog, width=0, sort_by_file=True, ignore_obsolete=True)
-        done = sum(1 for m in catalog if m.id and m.string and not m.fuzzy)
+        done = sum(1 for m in catalog if m.id and translated(m.string) and not m.fuzzy)
         print(f"{po.relative_to(ROOT)}: {done}/{len(catalog)} translated")
 
 

@@ -356,7 +356,7 @@ def customers(
             return
         from .cells import fit
 
-        click.echo(" ".join(fit(c.title, c.width, c.align) for c in cl.COLUMNS).rstrip())
+        click.echo(" ".join(fit(_(c.title), c.width, c.align) for c in cl.COLUMNS).rstrip())
         ids = cl.snapshot(conn, query, ctx)
         assert ids is not None
         for start in range(0, len(ids), 1000):
