@@ -206,3 +206,16 @@ def test_a_folder_that_may_not_be_written_names_the_group_fix(
     error = _explain(sqlite3.OperationalError("unable to open database file"), path)
     assert f"the folder {tmp_path} may not be written" in str(error)
     assert "--group GROUP" in str(error)
+
+
+def test_the_app_without_a_terminal_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ssh SERVER COMMAND` to a ForceCommand login has no terminal: a sentence, not an app
+    drawing into a pipe and outliving the connection."""
+    from cli_run import run
+
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    code, _out, err = run(capsys, "--db", str(tmp_path / "x.db"))
+    assert code == 1
+    assert "The app needs a terminal. Over SSH, log in with ssh -t SERVER" in err

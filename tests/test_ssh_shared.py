@@ -400,6 +400,10 @@ def test_the_app_opens_at_an_advisors_ssh_login(
             time.sleep(0.2)
     finally:
         _run(*tmux, "kill-server", check=False)
+    # A command instead of a terminal: the app says what to do and leaves with the connection.
+    scripted = _run(*ws.ssh(ws.advisors[1], "ls", port=ws.app_port), check=False)
+    assert scripted.returncode == 1
+    assert "The app needs a terminal" in scripted.stderr, scripted.stderr
 
 
 def test_an_unshared_database_names_the_fix(workshop: Workshop) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import shutil
 import stat
 from pathlib import Path
 
@@ -115,12 +116,18 @@ def setup_shared(db_path: Path, group: str) -> list[str]:
                 db=db_path
             ),
             _(
-                "  - a nightly backup from root's crontab: 30 22 * * * retention-tui --db {db} "
+                "  - a nightly backup from root's crontab: 30 22 * * * {command} --db {db} "
                 "backup --force /var/backups/retention/workshop-$(date +\\%a).db"
-            ).format(db=db_path),
+            ).format(command=_command(), db=db_path),
         ]
     )
     return lines
+
+
+def _command() -> str:
+    """This command's full path: cron's PATH lacks /usr/local/bin."""
+    found = shutil.which("retention-tui")
+    return os.path.abspath(found) if found else "retention-tui"
 
 
 def _refuse_common_folder(db_path: Path, folder: Path) -> None:
