@@ -263,8 +263,9 @@ def open_database(path: str | Path, *, create: bool = True) -> sqlite3.Connectio
     created = not path.exists()
     conn = connect(path)
     try:
-        if created and shared:
-            os.chmod(path, stat.S_IMODE(path.stat().st_mode) | 0o060)
+        info = path.stat() if created and shared else None
+        if info is not None and info.st_uid == os.geteuid():  # not when another made it first
+            os.chmod(path, stat.S_IMODE(info.st_mode) | 0o060)
         enable_wal(conn, path)
         migrate(conn)
     except BaseException:
