@@ -25,6 +25,7 @@ from .messages import OverviewLoaded
 from .screens.desktop import DesktopScreen
 from .screens.help import HelpScreen
 from .screens.home import HomeScreen
+from .scrollbars import install as lean_scroll_bars
 
 
 class RetentionApp(App[None]):
@@ -53,6 +54,7 @@ class RetentionApp(App[None]):
 
     def __init__(self, db_path: Path, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        lean_scroll_bars()  # fewer bytes per repaint over SSH
         self.db_path = Path(db_path)
         self.sub_title = self.db_path.name
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -64,7 +65,13 @@ class Chip(Static):
 
 
 class BoxInput(Input):
-    """The search and filter boxes: enter hands the keys back to the table at once."""
+    """The search and filter boxes: enter hands the keys back to the table at once.
+
+    The cursor does not blink: a blink repaints the whole line twice a second, which over
+    SSH is ~300 bytes a second for as long as the box has the focus."""
+
+    def on_mount(self) -> None:
+        self.cursor_blink = False
 
     async def action_submit(self) -> None:
         await super().action_submit()
@@ -95,12 +102,15 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
     DesktopScreen #desktop-count { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
+        # Priority: the app moves the focus to the box before it routes the next key, so
+        # letters typed right behind / or f (one packet over SSH) land in the box instead
+        # of the table. In a box, / and f are letters (the actions skip).
         Binding(
-            "slash", "search", _("Search"), id="desktop.search",
+            "slash", "search", _("Search"), id="desktop.search", priority=True,
             tooltip=_("Search every text column at once"),
         ),
         Binding(
-            "f", "filter_column", _("Filter"), id="desktop.filter",
+            "f", "filter_column", _("Filter"), id="desktop.filter", priority=True,
             tooltip=_("Filter the column under the cursor (see the filter language below)"),
         ),
         Binding(
@@ -371,10 +381,16 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#filter-bar").remove_class("-open")
         self._filter_key = None
 
+    def _typing_in_a_box(self) -> None:
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # the key is a letter for the box
+
     def action_search(self) -> None:
+        self._typing_in_a_box()
         self.set_focus(self.search_input)
 
     def action_filter_column(self) -> None:
+        self._typing_in_a_box()
         column = self.table.current_column
         if column.computed:
             self.notify(

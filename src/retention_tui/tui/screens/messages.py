@@ -355,6 +355,7 @@ class OutboxScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self.db_path = db_path
         self.rows: list[outbox.Message] = []
         self.status: str | None = None
+        self._shown: tuple[object, ...] | None = None
 
     @property
     def title_text(self) -> str:
@@ -391,6 +392,11 @@ class OutboxScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
+        # Read every 2 s: repaint only what changed (over SSH a repainted table is ~20 KB).
+        shown = (message.rows, message.counts, self.status)
+        if shown == self._shown:
+            return
+        self._shown = shown
         table = self.query_one(DataTable)
         keep = table.cursor_row
         self.rows = message.rows
