@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import os
+import re
+import string
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,10 +126,50 @@ def current_language() -> str:
     return _language
 
 
+class _LocaleFormatter(string.Formatter):
+    """``str.format`` that writes numbers as the language does: ``{n:,}`` groups with the
+    language's separator, ``{x:.1f}`` uses its decimal mark, ``{share:.0%}`` its percent."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if (
+            format_spec
+            and isinstance(value, (int, float, Decimal))
+            and not isinstance(value, bool)
+            and (found := _NUMBER_SPEC.fullmatch(format_spec))
+        ):
+            grouped, digits, kind = found[1], found[2], found[3]
+            if kind == "%":
+                return percent(float(value), int(digits or 0))
+            if digits is not None or kind == "f":
+                return decimal(
+                    value, int(digits) if digits is not None else 6, grouped=bool(grouped)
+                )
+            if grouped:
+                return number(int(value))
+        return super().format_field(value, format_spec)
+
+
+_NUMBER_SPEC = re.compile(r"(,)?(?:\.(\d+))?([fd%]?)")
+_FORMATTER = _LocaleFormatter()
+
+
+class Translated(str):
+    """A translated message; its ``format`` writes numbers the language's way."""
+
+    __slots__ = ()
+
+    def format(self, *args: object, **kwargs: object) -> str:  # type: ignore[override]
+        if _language == "en":
+            return str.format(self, *args, **kwargs)
+        return _FORMATTER.vformat(str(self), args, kwargs)
+
+
 def _(message: str) -> str:
     """Translate ``message`` into the current language (an empty text stays empty: gettext
     would answer it with the catalogue's header)."""
-    return _translation.gettext(message) if message else message
+    if not message:
+        return message
+    return Translated(_translation.gettext(message))
 
 
 def N_(message: str) -> str:
@@ -138,7 +180,7 @@ def N_(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a message whose form depends on ``n``."""
-    return _translation.ngettext(singular, plural, n)
+    return Translated(_translation.ngettext(singular, plural, n))
 
 
 # -- numbers, amounts, dates ---------------------------------------------------------------
@@ -161,11 +203,11 @@ def number(value: int) -> str:
     return format_decimal(value, locale=babel_locale())
 
 
-def decimal(value: float | Decimal, digits: int = 1) -> str:
+def decimal(value: float | Decimal, digits: int = 1, *, grouped: bool = True) -> str:
     """A number with ``digits`` decimals and the language's decimal mark."""
     from babel.numbers import format_decimal
 
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    pattern = ("#,##0" if grouped else "0") + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=babel_locale())
 
 
