@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import audit, clock, csvfile, loyalty, settings, tags
+from . import audit, clock, csvfile, i18n, loyalty, settings, tags
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -461,6 +461,32 @@ def days_ago(today: dt.date, count: int, unit: str) -> dt.date:
     return last.replace(day=min(today.day, last.day))
 
 
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+_MONTH_YEAR = re.compile(r"(\d{1,2})[./-](\d{4})")
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})\s*[/.年]\s*(\d{1,2})\s*(?:[/.月]\s*(?:(\d{1,2})\s*日?)?)?")
+
+
+def _local_date_span(value: str) -> tuple[dt.date, dt.date] | None:
+    """A date typed the way the advisor's language writes it (23-11-2026, 23.11.2026,
+    23/11/2026, 11.2026; 2026/11/23, 2026年11月), beside ISO; English keeps to ISO, where
+    23/11 and 11/23 would be ambiguous."""
+    order = i18n.date_order() if i18n.current_language() != "en" else ""
+    if order.startswith("d"):
+        if found := _DAY_MONTH_YEAR.fullmatch(value):
+            day_value = dt.date(int(found[3]), int(found[2]), int(found[1]))
+            return day_value, day_value
+        if found := _MONTH_YEAR.fullmatch(value):
+            month = Month(int(found[2]), int(found[1]))
+            return month.first_day, month.last_day
+    elif order.startswith("y") and (found := _YEAR_MONTH_DAY.fullmatch(value)):
+        if found[3]:
+            day_value = dt.date(int(found[1]), int(found[2]), int(found[3]))
+            return day_value, day_value
+        month = Month(int(found[1]), int(found[2]))
+        return month.first_day, month.last_day
+    return None
+
+
 def _date_span(text: str, col: ListColumn) -> tuple[dt.date, dt.date]:
     """The first and last day a typed date stands for (a year, a month or a day; ``today``
     or a day counted back from it: ``-30d``, ``-6w``, ``-6m``, ``-2y``)."""
@@ -482,6 +508,9 @@ def _date_span(text: str, col: ListColumn) -> tuple[dt.date, dt.date]:
             year, month_no, day = (int(part) for part in value.split("-"))
             day_value = dt.date(year, month_no, day)
             return day_value, day_value
+        local = _local_date_span(value)
+        if local is not None:
+            return local
     except ValueError:
         pass
     raise FilterError(
