@@ -371,7 +371,7 @@ class CallSessionScreen(ReportsWorkerErrors, Screen[None]):
         self.busy = False
         self.campaign = message.campaign
         self.current = message.current
-        self.sub_title = message.campaign.name
+        self.sub_title = printable(message.campaign.name)
         log = self.query_one("#session-log", Static)
         if message.current is None:
             for widget in ("#session-name", "#session-customer", "#session-calls",

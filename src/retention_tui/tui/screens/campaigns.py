@@ -361,7 +361,7 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         if found.status != "active":
             self.notify(
                 _("'{name}' is {status}: activate it (a) to work its queue.").format(
-                    name=found.name, status=_(found.status)
+                    name=printable(found.name), status=_(found.status)
                 ),
                 severity="warning",
                 markup=False,
@@ -471,7 +471,7 @@ class CampaignReportScreen(ReportsWorkerErrors, Screen[None]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.sub_title = self.found.name
+        self.sub_title = printable(self.found.name)
         self._load()
 
     @work(thread=True, exit_on_error=False)

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import churn, settings
+from ...cells import printable
 from ...churn import CHURN_BY, ChurnRow
 from ...customer_list import CustomerQuery
 from ...db import connect
@@ -89,7 +90,7 @@ class ChurnScreen(ReportsWorkerErrors, Screen[None]):
         )
         for row in self.rows:
             table.add_row(
-                Text(row.group or _("(none)")),
+                Text(printable(row.group) if row.group else _("(none)")),
                 Text(f"{row.customers:,}", justify="right"),
                 Text(f"{row.lapsed:,}", justify="right"),
                 Text(f"{row.share:.1%}", justify="right"),
@@ -111,7 +112,9 @@ class ChurnScreen(ReportsWorkerErrors, Screen[None]):
             return
         row = self.rows[self.query_one(DataTable).cursor_row]
         query = CustomerQuery(scope=("churn", self.by, row.group, self.months))
-        title = _("Lapsed: {group} ({by})").format(group=row.group or _("(none)"), by=_(self.by))
+        title = _("Lapsed: {group} ({by})").format(
+            group=printable(row.group) if row.group else _("(none)"), by=_(self.by)
+        )
         self.app.push_screen(ScopedListScreen(self.db_path, query, title))
 
     @on(DataTable.RowSelected)

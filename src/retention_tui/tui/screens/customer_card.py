@@ -41,7 +41,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     BINDING_GROUP_TITLE = _("Customer card")
     DEFAULT_CSS = """
-    CustomerCardScreen #card-title { padding: 0 1; text-style: bold; background: $panel; }
+    CustomerCardScreen #card-title {
+        padding: 0 1; text-style: bold; background: $panel;
+        height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     CustomerCardScreen #card-top { height: auto; max-height: 50%; }
     CustomerCardScreen #card-contact { width: 1fr; padding: 0 1; height: auto; }
     CustomerCardScreen #card-state { width: 1fr; padding: 0 1; height: auto; }

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, Static
 
 from ... import churn, clock
+from ...cells import printable
 from ...churn import DepartedRow
 from ...customer_list import CustomerQuery
 from ...db import connect
@@ -122,7 +123,7 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
         for row in self.rows:
             bar = "█" * max(1, round(row.share * 30)) if row.departures else ""
             table.add_row(
-                Text(row.group or _("(none)")),
+                Text(printable(row.group) if row.group else _("(none)")),
                 Text(f"{row.departures:,}", justify="right"),
                 Text(f"{row.share:.1%}", justify="right"),
                 Text(bar, style="red"),
@@ -135,7 +136,7 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
         period = _("every departure") if first is None else f"{first} – {last}"
         only = ", ".join(f"{_(k)} {v}" for k, v in self.segment.items() if v)
         if only:
-            period += " · " + _("only {segment}").format(segment=only)
+            period += " · " + _("only {segment}").format(segment=printable(only))
         info = _(
             "{total} departures · {period} · grouped by {by} · the trend below is per month"
         ).format(total=f"{total:,}", period=period, by=_(self.by))
@@ -169,7 +170,7 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
             first.index if first else None,
             last.index if last else None,
         )
-        title = _("Departed: {group} ({by})").format(group=row.group, by=_(self.by))
+        title = _("Departed: {group} ({by})").format(group=printable(row.group), by=_(self.by))
         self.app.push_screen(ScopedListScreen(self.db_path, CustomerQuery(scope=scope), title))
 
     @on(DataTable.RowSelected)

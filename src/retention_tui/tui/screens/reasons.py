@@ -190,7 +190,7 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             return
         self._write(
             lambda conn: reasons.merge(conn, survivor.reason_id, members),
-            _("Merged into '{label}'.").format(label=survivor.label),
+            _("Merged into '{label}'.").format(label=printable(survivor.label)),
         )
 
     def action_rename(self) -> None:
@@ -203,7 +203,7 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             if label is not None and label.strip() and label.strip() != use.label:
                 self._write(
                     lambda conn: reasons.rename(conn, use.reason_id, label),
-                    _("Renamed to '{label}'.").format(label=label.strip()),
+                    _("Renamed to '{label}'.").format(label=printable(label.strip())),
                 )
 
         self.app.push_screen(RenameForm(use.label), chosen)
@@ -216,7 +216,7 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self._write(
             lambda conn: reasons.retire(conn, use.reason_id),
             _("'{label}' is retired: no longer suggested, kept in history.").format(
-                label=use.label
+                label=printable(use.label)
             ),
         )
 

@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import customer_list
+from ...cells import printable
 from ...customer_list import COLUMN_BY_KEY, CustomerQuery
 from ...db import connect
 from ...errors import RetentionError
@@ -75,7 +76,9 @@ class SaveViewScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         if message.error:
             self.query_one(".form-error", Static).update(Text(message.error))
             return
-        self.app.notify(_("View '{name}' saved.").format(name=message.name), markup=False)
+        self.app.notify(
+            _("View '{name}' saved.").format(name=printable(message.name)), markup=False
+        )
         self.dismiss(message.name)
 
     def action_cancel(self) -> None:
@@ -134,8 +137,8 @@ class ViewsScreen(ReportsWorkerErrors, ModalScreen[CustomerQuery | None]):
             )
             return
         for name, query in self.views:
-            label = Text(name, style="bold")
-            label.append("   " + describe(query), style="dim")
+            label = Text(printable(name), style="bold")
+            label.append("   " + printable(describe(query)), style="dim")
             options.add_option(Option(label))
         options.highlighted = 0
         options.focus()

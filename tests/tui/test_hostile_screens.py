@@ -1,0 +1,221 @@
+"""Hostile text on every screen: a database of customers whose every imported field holds
+markup, escape sequences, control, wide, combining and right-to-left characters or 10,000
+characters, opened on the desktop, the card, the reports and a call session. Nothing
+crashes, markup shows as typed, no control character reaches the terminal and every line
+is exactly as wide as the screen (wide characters do not push the columns).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from textual.pilot import Pilot
+from textual.widgets import DataTable, TabbedContent
+
+from hostile_data import PIECES, import_hostile, is_terminal_safe
+from retention_tui import calls, campaigns
+from retention_tui.db import open_database
+from retention_tui.months import Month
+from retention_tui.tui.app import RetentionApp
+from retention_tui.tui.screens.call_session import CallSessionScreen
+from retention_tui.tui.screens.campaigns import CampaignReportScreen, CampaignsScreen
+from retention_tui.tui.screens.churn_stats import ChurnScreen
+from retention_tui.tui.screens.customer_card import CustomerCardScreen
+from retention_tui.tui.screens.departed import DepartedScreen
+from retention_tui.tui.screens.drilldown import DrilldownScreen
+from retention_tui.tui.screens.reasons import ReasonsScreen
+from retention_tui.tui.widgets.customer_table import CustomerTable
+
+SIZE = (140, 40)
+LONG = ("x" * 10_000, ("王\u0301 " * 4000)[:10_000], ("[bold]\x1b[2J" * 1000)[:10_000])
+TEXTS = [*PIECES, *LONG]
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database for the module: a customer per hostile text, a campaign of them all."""
+    folder = tmp_path_factory.mktemp("hostile-screens")
+    conn = open_database(folder / "hostile.db")
+    try:
+        import_hostile(conn, folder, TEXTS)
+        campaign_id = campaigns.new_campaign(conn, "win-back", "Win [bold]back[/] \x1b[2J 王")
+        ids = [row[0] for row in conn.execute("SELECT id FROM customers ORDER BY id")]
+        campaigns.add_members(conn, campaign_id, ids, "test")
+        campaigns.set_status(conn, campaign_id, "active")
+        for cid, text in zip(ids, TEXTS, strict=True):
+            calls.log_call(conn, cid, "no answer", note=f"note {text}")
+    finally:
+        conn.close()
+    return folder / "hostile.db"
+
+
+@pytest.fixture
+def app(hostile_db: Path, monkeypatch: pytest.MonkeyPatch) -> RetentionApp:
+    monkeypatch.chdir(hostile_db.parent)
+    return RetentionApp(db_path=Path(hostile_db.name))
+
+
+async def settle(pilot: Pilot) -> None:
+    await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def screen_lines(app: RetentionApp) -> list[str]:
+    """The whole screen as the terminal gets it, checked line by line."""
+    strips = app.screen._compositor.render_strips()
+    lines = [strip.text for strip in strips]
+    width = app.size.width
+    for strip, line in zip(strips, lines, strict=True):
+        assert is_terminal_safe(line), [ch for ch in line if not is_terminal_safe(ch)][:5]
+        assert strip.cell_length == width and cell_len(line) == width, line
+    return lines
+
+
+def table_lines(pilot: Pilot) -> list[str]:
+    grid = pilot.app.screen.query_one(CustomerTable)
+    lines = grid.visible_text()
+    for y, line in enumerate(lines):
+        assert is_terminal_safe(line)
+        assert cell_len(line) == grid.size.width, (y, line)
+    return lines
+
+
+def screenshot_is_clean(app: RetentionApp) -> str:
+    svg = app.export_screenshot()
+    assert is_terminal_safe(svg.replace("\t", " "))
+    return svg
+
+
+async def test_desktop_shows_every_hostile_row_literally_and_aligned(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        grid = pilot.app.screen.query_one(CustomerTable)
+        assert grid.row_count == len(TEXTS)
+        seen = "\n".join(table_lines(pilot))
+        screen_lines(app)
+        # Page through every row and scroll sideways through every column.
+        started = time.perf_counter()
+        for _page in range(len(TEXTS) // 10 + 1):
+            await pilot.press("pagedown")
+            await settle(pilot)
+            seen += "\n".join(table_lines(pilot))
+            screen_lines(app)
+        for _column in range(len(grid.columns)):
+            await pilot.press("right")
+            await pilot.pause()
+            seen += "\n".join(table_lines(pilot))
+            screen_lines(app)
+        assert time.perf_counter() - started < 30
+        for shown in ("N[bold]", "N[/]", "N[@click=app.quit]", "N␛[2J", "N王小明", "Nxxxxxxxx"):
+            assert shown in seen, shown
+        assert "\x1b" not in seen
+        svg = screenshot_is_clean(app)
+        assert "[" in svg
+
+
+async def test_card_of_each_hostile_customer(app: RetentionApp, hostile_db: Path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(hostile_db)
+    ids = [row[0] for row in conn.execute("SELECT id FROM customers ORDER BY id")]
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # The markup, escape, right-to-left and 10,000-character customers, every tab.
+        pieces = ("[bold]", "[@click=app.quit]", "\x1b[2J", "\x1b]0;title\x07", "\x9b31m",
+                  "\x00", "\u202e", "王小明", "مرحبا بالعالم", "👨\u200d👩\u200d👧")  # fmt: skip
+        chosen = [*(PIECES.index(piece) for piece in pieces), *range(len(PIECES), len(TEXTS))]
+        for index in chosen:
+            started = time.perf_counter()
+            await app.push_screen(CustomerCardScreen(app.db_path, ids[index]))
+            await settle(pilot)
+            card = app.screen
+            assert isinstance(card, CustomerCardScreen) and card.card is not None
+            lines = screen_lines(app)
+            if TEXTS[index] == "[@click=app.quit]":
+                assert any("N[@click=app.quit]" in line for line in lines)
+            # The name line never takes more than one line, however long the name.
+            assert card.query_one("#card-title").size.height == 1
+            tabs = card.query_one(TabbedContent)
+            for pane in ("visits", "vehicles", "calls", "lights", "departures", "tags"):
+                tabs.active = f"tab-{pane}"
+                await pilot.pause()
+                table = card.query_one(f"#table-{pane}", DataTable)
+                for row in range(table.row_count):
+                    for cell in table.get_row_at(row):
+                        assert is_terminal_safe(str(cell))
+                screen_lines(app)
+            screenshot_is_clean(app)
+            assert time.perf_counter() - started < 10
+            await pilot.press("escape")
+            await settle(pilot)
+
+
+async def test_reports_with_hostile_groups(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for screen in (DepartedScreen(app.db_path), ChurnScreen(app.db_path),
+                       ReasonsScreen(app.db_path), CampaignsScreen(app.db_path)):  # fmt: skip
+            await app.push_screen(screen)
+            await settle(pilot)
+            screen_lines(app)
+            for table in screen.query(DataTable):
+                for row in range(table.row_count):
+                    for cell in table.get_row_at(row):
+                        assert is_terminal_safe(str(cell))
+            # Every grouping of the departed and churn reports.
+            for _key in range(6 if not isinstance(screen, CampaignsScreen) else 0):
+                if isinstance(screen, DepartedScreen | ChurnScreen):
+                    await pilot.press("b")
+                    await settle(pilot)
+                    screen_lines(app)
+            screenshot_is_clean(app)
+            await pilot.press("escape")
+            await settle(pilot)
+
+
+async def test_loyalty_drilldown_and_campaign_report(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(DrilldownScreen(app.db_path, Month.parse("2024-05"), 12, "new"))
+        await settle(pilot)
+        assert pilot.app.screen.query_one(CustomerTable).row_count == len(TEXTS)
+        table_lines(pilot)
+        screen_lines(app)
+        await pilot.press("end")
+        await settle(pilot)
+        table_lines(pilot)
+        screen_lines(app)
+        found = _campaign(app)
+        await app.push_screen(CampaignReportScreen(app.db_path, found))
+        await settle(pilot)
+        screen_lines(app)
+        screenshot_is_clean(app)
+
+
+async def test_a_call_session_through_hostile_customers(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        found = _campaign(app)
+        await app.push_screen(CallSessionScreen(app.db_path, found.id))
+        await settle(pilot)
+        for _customer in range(8):
+            screen_lines(app)
+            screenshot_is_clean(app)
+            await pilot.press("n", "space")  # no answer, the next customer
+            await settle(pilot)
+
+
+def _campaign(app: RetentionApp) -> campaigns.Campaign:
+    conn = open_database(app.db_path)
+    try:
+        (found,) = campaigns.campaigns(conn)
+    finally:
+        conn.close()
+    return found
