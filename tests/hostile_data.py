@@ -165,7 +165,7 @@ def import_hostile(conn: sqlite3.Connection, folder: Path, texts: list[str]) -> 
             departures.append([number, "2026-06-01", reason, note])
             made.departures[number] = {"reason": stored(reason), "note": stored(note)}
         tag_note = text(i, 10)
-        tag_rows.append([number, "key-customer", tag_note])
+        tag_rows.append([number, "key-customer", "2026-11-20", tag_note])  # follow-up due
         made.tags[number] = stored(tag_note)
     files = [
         ("customers", ["customer_no", *CUSTOMER_TEXT, "consent_phone", "consent_email",
@@ -175,7 +175,7 @@ def import_hostile(conn: sqlite3.Connection, folder: Path, texts: list[str]) -> 
          visits),
         ("traffic-lights", ["customer_no", "light", "reason"], lights),
         ("departures", ["customer_no", "date", "reason", "note"], departures),
-        ("tags", ["customer_no", "code", "note"], tag_rows),
+        ("tags", ["customer_no", "code", "follow_up", "note"], tag_rows),
     ]  # fmt: skip
     for kind, header, rows in files:
         path = _write(folder / f"{kind}.csv", header, rows)

@@ -26,6 +26,7 @@ from retention_tui.tui.screens.churn_stats import ChurnScreen
 from retention_tui.tui.screens.customer_card import CustomerCardScreen
 from retention_tui.tui.screens.departed import DepartedScreen
 from retention_tui.tui.screens.drilldown import DrilldownScreen
+from retention_tui.tui.screens.home import HomeScreen
 from retention_tui.tui.screens.reasons import ReasonsScreen
 from retention_tui.tui.widgets.customer_table import CustomerTable
 
@@ -74,6 +75,8 @@ def screen_lines(app: RetentionApp) -> list[str]:
     for strip, line in zip(strips, lines, strict=True):
         assert is_terminal_safe(line), [ch for ch in line if not is_terminal_safe(ch)][:5]
         assert strip.cell_length == width and cell_len(line) == width, line
+    for toast in app._notifications:  # notifications name customers, reasons, campaigns
+        assert is_terminal_safe(toast.message) and is_terminal_safe(toast.title)
     return lines
 
 
@@ -219,3 +222,35 @@ def _campaign(app: RetentionApp) -> campaigns.Campaign:
     finally:
         conn.close()
     return found
+
+
+async def test_home_agenda_and_command_palette(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        agenda = app.screen.query_one("#home-agenda", DataTable)
+        assert agenda.row_count == len(TEXTS)  # every tag follow-up is due
+        for row in range(agenda.row_count):
+            for cell in agenda.get_row_at(row):
+                assert is_terminal_safe(str(cell))
+        screen_lines(app)
+        # Mark an escape's follow-up done: the notification names the customer.
+        names = [str(agenda.get_row_at(row)[2]) for row in range(agenda.row_count)]
+        agenda.move_cursor(row=next(i for i, name in enumerate(names) if "␛[2J" in name))
+        await pilot.press("d")
+        await settle(pilot)
+        toasts = [n.message for n in app._notifications]
+        assert "Follow-up done: N␛[2J." in toasts
+        await pilot.press("escape")
+        await settle(pilot)
+        # The palette searches customers by name; its hits show the names as typed.
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"N[b")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        lines = screen_lines(app)
+        assert any("N[bold]" in line for line in lines)
+        screenshot_is_clean(app)

@@ -211,7 +211,7 @@ class HomeScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         tag_id = item.customer_tag_id
         self.save_change(
             lambda conn: tags.set_follow_up(conn, tag_id, None),
-            _("Follow-up done: {name}.").format(name=item.name),
+            _("Follow-up done: {name}.").format(name=printable(item.name)),
         )
 
     def action_toggle_mine(self) -> None:
