@@ -52,6 +52,29 @@ def translated(string: str | tuple[str, ...]) -> bool:
     return all(string) if isinstance(string, tuple) else bool(string)
 
 
+# The modules of click whose messages the command line shows (usage, options, errors); the
+# app gives them its own ``_`` (cli.py), so they are translated with the rest.
+CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui")
+
+
+def click_messages() -> list:
+    """The messages of the installed click, located as ``click/<module>.py``."""
+    import click
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_file
+
+    found = Catalog()
+    folder = Path(click.__file__).parent
+    for module in CLICK_MODULES:
+        for lineno, message, _comments, _context in extract_from_file(
+            "python", str(folder / f"{module}.py"),
+            keywords={"_": None, "ngettext": (1, 2)},
+        ):  # fmt: skip
+            if message:
+                found.add(message, locations=[(f"click/{module}.py", lineno)])
+    return [m for m in found if m.id]
+
+
 def extract(target: Path = TEMPLATE) -> None:
     from babel.messages.catalog import Catalog
     from babel.messages.frontend import CommandLineInterface
@@ -70,6 +93,9 @@ def extract(target: Path = TEMPLATE) -> None:
         catalog: Catalog = read_po(handle)
     for path, text in command_helps():
         catalog.add(text, locations=[("command-line-help/" + path.replace(" ", "/"), 0)])
+    for message in click_messages():
+        if message.id not in catalog:
+            catalog[message.id] = message
     with target.open("wb") as handle:
         write_po(handle, catalog, width=0, omit_header=False, sort_by_file=True)
     print(f"{target}: {len(catalog)} messages")
