@@ -160,6 +160,15 @@ class RetentionApp(App[None]):
 
     # -- help and commands ---------------------------------------------------------------
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, its placeholder in the advisor's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
+            )
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
@@ -182,7 +191,9 @@ class RetentionApp(App[None]):
         self.push_screen(HelpScreen(rows, title, notes))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own commands in the advisor's language (their words are in words.py).
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=_(command.title), help=_(command.help))
         yield SystemCommand(_("help: Keys"), _("Every key of this screen"), self.action_help)
         # Every key of the screen with an id is a command too, named after its screen.
         group = getattr(screen, "BINDING_GROUP_TITLE", None) or _("screen")
