@@ -155,6 +155,8 @@ def import_hostile(conn: sqlite3.Connection, folder: Path, texts: list[str]) -> 
         made.vehicles[number] = {c: stored(v) for c, v in car.items()}
         # First visit in May 2024 for everyone; half come back in 2026.
         visits.append([f"F{i}-a", number, "2024-05-10", car["plate"], "123.45", text(i, 5), "1"])
+        # Served in 2025 (the advisor retention report's year), by another advisor.
+        visits.append([f"F{i}-c", number, "2025-01-15", car["plate"], "99.5", text(i, 11), ""])
         if i % 2:
             visits.append([f"F{i}-b", number, "2026-10-01", car["plate"], "80", text(i, 6), ""])
         light_reason = text(i, 7)

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import churn, loyalty
+from ...cells import printable
 from ...churn import AdvisorRetention, InvoiceRow
 from ...customer_list import CustomerQuery
 from ...db import connect
@@ -85,7 +86,7 @@ class RetentionScreen(ReportsWorkerErrors, Screen[None]):
         table.add_columns(_("Advisor"), _("Served"), _("Came back"), _("Share"))
         for row in self.rows:
             table.add_row(
-                Text(row.advisor),
+                Text(printable(row.advisor)),
                 Text(f"{row.served:,}", justify="right"),
                 Text(f"{row.came_back:,}", justify="right"),
                 Text(f"{row.share:.1%}", justify="right"),
@@ -110,7 +111,7 @@ class RetentionScreen(ReportsWorkerErrors, Screen[None]):
             return
         row = self.rows[self.query_one("#retention-table", DataTable).cursor_row]
         query = CustomerQuery(scope=("served", row.advisor, self.window))
-        title = _("Served by {advisor}").format(advisor=row.advisor)
+        title = _("Served by {advisor}").format(advisor=printable(row.advisor))
         self.app.push_screen(ScopedListScreen(self.db_path, query, title))
 
     @on(DataTable.RowSelected, "#retention-table")
