@@ -128,7 +128,9 @@ def test_settings_from_the_command_line_are_a_managers(
     code, out, err = run(capsys, "--db", db, "settings", "set", "manager_group", PRIMARY_GROUP)
     assert code == 0 and f'manager_group = "{PRIMARY_GROUP}"' in out  # nobody named yet: allowed
     code, out, err = run(capsys, "--db", db, "settings", "set", "managers", '["tester"]')
-    assert code == 1 and "Only a manager changes the settings" in err and "Traceback" not in err
+    assert (
+        code == 1 and "Changing the settings is a manager's task" in err and "Traceback" not in err
+    )
     code, out, _err = run(capsys, "--db", db, "settings", "list", "--format", "csv")
     assert f'manager_group,"""{PRIMARY_GROUP}"""' in out and "managers,[]" in out
     code, out, err = run(capsys, "--db", db, "settings", "set", "no_such", "1")

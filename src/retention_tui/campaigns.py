@@ -224,7 +224,7 @@ def new_campaign(
     max_attempts: int | None = None,
 ) -> int:
     """A draft campaign duplicated from a template, with the given changes; returns its id."""
-    roles.require_manager(conn, _("builds campaigns"))
+    roles.require_manager(conn, _("Building and changing campaigns is a manager's task."))
     name = " ".join(name.split())
     if not name:
         raise RetentionError(_("A campaign needs a name."))
@@ -275,7 +275,7 @@ def update_campaign(
     max_attempts: int,
 ) -> None:
     """Change a campaign's name, offer, script, period and queue rules (audited)."""
-    roles.require_manager(conn, _("builds campaigns"))
+    roles.require_manager(conn, _("Building and changing campaigns is a manager's task."))
     name = " ".join(name.split())
     if not name:
         raise RetentionError(_("A campaign needs a name."))
@@ -305,7 +305,7 @@ def update_campaign(
 
 def set_status(conn: sqlite3.Connection, campaign_id: int, status: str) -> None:
     """Activate (draft → active), close, or reopen a campaign."""
-    roles.require_manager(conn, _("builds campaigns"))
+    roles.require_manager(conn, _("Building and changing campaigns is a manager's task."))
     if status not in STATUSES:
         raise RetentionError(_("'{status}' is not a campaign status.").format(status=status))
     with write(conn):
@@ -320,7 +320,7 @@ def set_status(conn: sqlite3.Connection, campaign_id: int, status: str) -> None:
 
 def save_as_template(conn: sqlite3.Connection, campaign_id: int, name: str) -> str:
     """Save a campaign's kind, offer, script and queue rules as a template; returns its key."""
-    roles.require_manager(conn, _("builds campaigns"))
+    roles.require_manager(conn, _("Building and changing campaigns is a manager's task."))
     name = " ".join(name.split())
     if not name:
         raise RetentionError(_("A template needs a name."))
@@ -366,7 +366,7 @@ def add_members(
 ) -> int:
     """Add customers to a campaign (those already in it are left as they are); returns how
     many were added."""
-    roles.require_manager(conn, _("builds campaigns"))
+    roles.require_manager(conn, _("Building and changing campaigns is a manager's task."))
     ids = list(dict.fromkeys(customer_ids))
     stamp = clock.now().isoformat(sep=" ", timespec="seconds")
     operator = audit.current_operator()
@@ -422,7 +422,7 @@ def customer_ids_by_number(conn: sqlite3.Connection, numbers: Sequence[str]) -> 
 
 def remove_members(conn: sqlite3.Connection, campaign_id: int, customer_ids: Iterable[int]) -> int:
     """Take customers out of a campaign (their calls stay in the history)."""
-    roles.require_manager(conn, _("builds campaigns"))
+    roles.require_manager(conn, _("Building and changing campaigns is a manager's task."))
     ids = list(customer_ids)
     with write(conn):
         before = conn.total_changes

@@ -356,7 +356,7 @@ def customers(
             return
         from .cells import fit
 
-        click.echo(" ".join(fit(_(c.title), c.width, c.align) for c in cl.COLUMNS).rstrip())
+        click.echo(" ".join(fit(c.title, c.width, c.align) for c in cl.COLUMNS).rstrip())
         ids = cl.snapshot(conn, query, ctx)
         assert ids is not None
         for start in range(0, len(ids), 1000):
@@ -1361,7 +1361,7 @@ def _store_channel(obj: Context, key: str, channel: str, config: dict[str, Any],
 
     conn = obj.open(create=False)
     try:
-        roles.require_manager(conn, _("sets up how messages are sent"))
+        roles.require_manager(conn, _("Setting up how messages are sent is a manager's task."))
         with write(conn):
             settings.put_in_transaction(conn, key, config)
             if rate is not None:
@@ -1646,7 +1646,7 @@ def settings_set(obj: Context, key: str, value: str) -> None:
         parsed = value
     conn = obj.open(create=False)
     try:
-        roles.require_manager(conn, _("changes the settings"))
+        roles.require_manager(conn, _("Changing the settings is a manager's task."))
         settings.put(conn, key, parsed)
     finally:
         conn.close()

@@ -37,7 +37,7 @@ def set_traffic_light(conn: sqlite3.Connection, customer_id: int, light: str, re
         )
     if not reason.strip():
         raise RetentionError(_("Say why the traffic light changes: a reason is required."))
-    roles.require_manager(conn, _("sets the traffic light by hand"))
+    roles.require_manager(conn, _("Setting the traffic light by hand is a manager's task."))
     with write(conn):
         (old,) = _current(conn, customer_id, "traffic_light")
         today = clock.today().isoformat()

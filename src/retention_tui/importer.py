@@ -635,7 +635,7 @@ def import_file(
                 kind=kind, kinds=", ".join(KINDS)
             )
         )
-    roles.require_manager(conn, _("imports data"))
+    roles.require_manager(conn, _("Importing data is a manager's task."))
     options = options or ImportOptions()
     # Millions of small lists and tuples would trigger the cyclic garbage collector over and
     # over (none of them form cycles); pausing it more than halves the time of a big file.

@@ -339,7 +339,7 @@ def merge(conn: sqlite3.Connection, survivor_id: int, member_ids: list[int]) -> 
     members = [m for m in dict.fromkeys(member_ids) if m != survivor_id]
     if not members:
         raise RetentionError(_("Choose at least one other reason to merge into it."))
-    roles.require_manager(conn, _("merges reasons"))
+    roles.require_manager(conn, _("Merging reasons is a manager's task."))
     with write(conn):
         labels = dict(
             conn.execute(
@@ -394,7 +394,7 @@ def rename(conn: sqlite3.Connection, reason_id: int, label: str) -> None:
     key = normalize_reason(label)
     if not key:
         raise RetentionError(_("Give the reason a name (a few words)."))
-    roles.require_manager(conn, _("renames reasons"))
+    roles.require_manager(conn, _("Renaming reasons is a manager's task."))
     with write(conn):
         row = conn.execute(
             "SELECT label, normalized FROM churn_reasons WHERE id = ? AND merged_into IS NULL",
@@ -425,7 +425,7 @@ def rename(conn: sqlite3.Connection, reason_id: int, label: str) -> None:
 
 def retire(conn: sqlite3.Connection, reason_id: int, retired: bool = True) -> None:
     """Hide a reason from suggestions (or offer it again); its history stays."""
-    roles.require_manager(conn, _("retires reasons"))
+    roles.require_manager(conn, _("Retiring reasons is a manager's task."))
     with write(conn):
         changed = conn.execute(
             "UPDATE churn_reasons SET retired = ? WHERE id = ? AND retired != ?",

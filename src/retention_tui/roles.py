@@ -58,30 +58,32 @@ def is_manager(conn: sqlite3.Connection, operator: str | None = None) -> bool:
     return bool(group) and _in_group(operator, group)
 
 
-def refusal(conn: sqlite3.Connection, action: str) -> str:
-    """The sentence an advisor reads when ``action`` is a manager's (``action`` is already
-    translated, e.g. "sets the traffic light")."""
+def refusal(conn: sqlite3.Connection, task: str) -> str:
+    """What an advisor reads when ``task`` (a translated sentence such as "Importing data is a
+    manager's task.") is refused: the task, then why this account is not a manager."""
     operator = audit.current_operator()
     group = settings.get(conn, "manager_group")
     if group:
         try:
             grp.getgrnam(group)
         except KeyError:
-            return _(
-                "Only a manager {action}, and the manager group {group} does not exist on this "
-                "machine; ask the administrator to create it or to change the setting "
-                "manager_group."
-            ).format(action=action, group=group)
-        return _(
-            "Only a manager {action}: {operator} is not in the group {group}. Ask a manager, "
-            "or the administrator to add you to the group."
-        ).format(action=action, operator=operator, group=group)
-    return _(
-        "Only a manager {action}: {operator} is not in the setting managers. Ask a manager."
-    ).format(action=action, operator=operator)
+            why = _(
+                "The manager group {group} does not exist on this machine; ask the "
+                "administrator to create it or to change the setting manager_group."
+            ).format(group=group)
+        else:
+            why = _(
+                "{operator} is not in the group {group}: ask a manager, or the administrator "
+                "to add you to the group."
+            ).format(operator=operator, group=group)
+    else:
+        why = _("{operator} is not in the setting managers: ask a manager.").format(
+            operator=operator
+        )
+    return f"{task} {why}"
 
 
-def require_manager(conn: sqlite3.Connection, action: str) -> None:
-    """Refuse with :class:`NotAllowedError` unless the current operator is a manager."""
+def require_manager(conn: sqlite3.Connection, task: str) -> None:
+    """Refuse ``task`` (a sentence, see :func:`refusal`) unless the operator is a manager."""
     if not is_manager(conn):
-        raise NotAllowedError(refusal(conn, action), title=_("Managers only"))
+        raise NotAllowedError(refusal(conn, task), title=_("Managers only"))

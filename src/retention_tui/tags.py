@@ -179,7 +179,7 @@ def _check_days(days: int | None) -> int | None:
 
 def _managers_only(conn: sqlite3.Connection) -> None:
     """The catalogue is the managers' (:mod:`roles`)."""
-    roles.require_manager(conn, _("changes the tag catalogue"))
+    roles.require_manager(conn, _("Changing the tag catalogue is a manager's task."))
 
 
 def add_to_catalogue(

@@ -142,7 +142,7 @@ async def test_only_managers_set_the_traffic_light(app: RetentionApp, desk_db: P
         await pilot.press("t")
         await pilot.pause()
         assert app.screen is card
-        assert any("Only a manager" in n.message for n in app._notifications)
+        assert any("is a manager's task" in n.message for n in app._notifications)
 
 
 async def test_log_a_call_with_a_callback(app: RetentionApp, desk_db: Path) -> None:

@@ -111,4 +111,4 @@ async def test_only_managers_change_reasons(app: RetentionApp, desk_db: Path) ->
         await pilot.press("t")
         await settle(pilot)
         assert "too expensiv" in labels(pilot)
-        assert any("Only a manager" in n.message for n in app._notifications)
+        assert any("is a manager's task" in n.message for n in app._notifications)

@@ -110,7 +110,7 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             groups = reasons.clusters(conn)
             refusal = None
             if not roles.is_manager(conn):
-                refusal = roles.refusal(conn, _("changes the reasons"))
+                refusal = roles.refusal(conn, _("Changing the reasons is a manager's task."))
         finally:
             conn.close()
         self.post_message(self.Loaded(uses, groups, refusal))

@@ -480,7 +480,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         filtered = {key for key, _text in query.filters}
         segments: list[Segment] = []
         for i, col in enumerate(self.columns):
-            label = _(col.title)
+            label = col.title
             if col.key == query.sort and col.width > 3:
                 label += " ▼" if query.descending else " ▲"
             if col.key in filtered and col.width > 3:
