@@ -111,6 +111,7 @@ class Hostile:
 
     customers: dict[str, dict[str, str | None]] = field(default_factory=dict)
     vehicles: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    vins: dict[str, str] = field(default_factory=dict)
     departures: dict[str, dict[str, str | None]] = field(default_factory=dict)
     tags: dict[str, str | None] = field(default_factory=dict)
     lights: dict[str, str | None] = field(default_factory=dict)
@@ -151,10 +152,13 @@ def import_hostile(conn: sqlite3.Connection, folder: Path, texts: list[str]) -> 
         made.customers[number] = {c: stored(v) for c, v in values.items()}
         car = {c: text(i, 3 + k) for k, c in enumerate(VEHICLE_TEXT)}
         car["plate"] = f"P{i}X{car['plate']}"
-        vehicles.append([number, *(car[c] for c in VEHICLE_TEXT), "2019"])
+        vin = f"V{i}|{text(i, 12)}|"  # kept in capitals without spaces
+        vehicles.append([number, *(car[c] for c in VEHICLE_TEXT), vin, "2019"])
         made.vehicles[number] = {c: stored(v) for c, v in car.items()}
+        made.vins[number] = vin.upper().replace(" ", "")
         # First visit in May 2024 for everyone; half come back in 2026.
-        visits.append([f"F{i}-a", number, "2024-05-10", car["plate"], "123.45", text(i, 5), "1"])
+        invoice = f"F{i}a|{text(i, 13)}|"
+        visits.append([invoice, number, "2024-05-10", car["plate"], "123.45", text(i, 5), "1"])
         # Served in 2025 (the advisor retention report's year), by another advisor.
         visits.append([f"F{i}-c", number, "2025-01-15", car["plate"], "99.5", text(i, 11), ""])
         if i % 2:
@@ -172,7 +176,7 @@ def import_hostile(conn: sqlite3.Connection, folder: Path, texts: list[str]) -> 
     files = [
         ("customers", ["customer_no", *CUSTOMER_TEXT, "consent_phone", "consent_email",
                        "consent_sms"], customers),
-        ("vehicles", ["customer_no", *VEHICLE_TEXT, "year"], vehicles),
+        ("vehicles", ["customer_no", *VEHICLE_TEXT, "vin", "year"], vehicles),
         ("visits", ["invoice_no", "customer_no", "date", "plate", "amount", "advisor", "mot"],
          visits),
         ("traffic-lights", ["customer_no", "light", "reason"], lights),

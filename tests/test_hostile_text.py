@@ -110,11 +110,11 @@ def check_stored(conn: sqlite3.Connection, made) -> None:
         assert row == tuple(values.values()), number
     for number, car in made.vehicles.items():
         row = conn.execute(
-            "SELECT plate, brand, series, model FROM vehicles JOIN customers c"
+            "SELECT plate, brand, series, model, vin FROM vehicles JOIN customers c"
             " ON c.id = vehicles.customer_id WHERE c.customer_no = ?",
             (number,),
         ).fetchone()
-        assert row == tuple(car.values())
+        assert row == (*car.values(), made.vins[number])
     for number, departure in made.departures.items():
         note = conn.execute(
             "SELECT d.note FROM departures d JOIN customers c ON c.id = d.customer_id"
