@@ -272,3 +272,33 @@ async def test_home_agenda_and_command_palette(app: RetentionApp) -> None:
         lines = screen_lines(app)
         assert any("N[bold]" in line for line in lines)
         screenshot_is_clean(app)
+
+
+async def test_search_and_export_from_the_desktop(
+    app: RetentionApp, hostile_db: Path, tmp_path: Path
+) -> None:
+    import csv
+    import sqlite3
+
+    conn = sqlite3.connect(hostile_db)
+    expected = dict(conn.execute("SELECT customer_no, name FROM customers"))
+    conn.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one("#export-path").value = str(tmp_path / "all.csv")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        screen_lines(app)
+        # The file holds every value exactly as imported, control characters and all.
+        with (tmp_path / "all.csv").open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert {r["customer_no"]: r["name"] for r in rows} == expected
+        # Searching for markup finds it as text.
+        await pilot.press("slash", *"[@click")
+        await settle(pilot)
+        lines = table_lines(pilot)
+        assert app.screen.query_one(CustomerTable).row_count >= 1
+        assert any("N[@click=app.quit]" in line for line in lines)
+        screen_lines(app)
