@@ -303,3 +303,42 @@ def test_a_carriage_return_survives_the_report_csv(
                          "--month", "2024-05", "--format", "csv")  # fmt: skip
     assert code == 0, err
     assert [r["name"] for r in csv_rows(out)] == ["Na\rb"]
+
+
+# -- left to cli.py (another change owns that file): each turns green when fixed ---------------
+
+# click.echo drops CSI sequences when stdout is no terminal (as here) but writes them to one,
+# and keeps every other control character either way: printable must come first.
+_CLI = "cli.py is another change's file; the fix is named in the reason"
+
+
+@pytest.fixture
+def one_hostile(tmp_path: Path) -> Path:
+    conn = open_database(tmp_path / "one.db")
+    try:
+        import_hostile(conn, tmp_path, ["\x1b[2J王小明"])
+    finally:
+        conn.close()
+    return tmp_path / "one.db"
+
+
+@pytest.mark.xfail(strict=True, reason=f"{_CLI}: messages preview echoes the body raw "
+                   "(printable(body, keep_newlines=True), printable(subject))")  # fmt: skip
+def test_a_message_preview_shows_control_characters_as_symbols(
+    one_hostile: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--db", str(one_hostile), "messages", "preview",
+                         "miss-you-email", "K0|\x1b[2J王小明|")  # fmt: skip
+    assert code == 0, err
+    assert "N␛[2J王小明" in out and is_terminal_safe(out)
+
+
+@pytest.mark.xfail(strict=True, reason=f"{_CLI}: main() prints error.message raw (printable"
+                   "(error.message) in its 'Error: {message}' lines)")  # fmt: skip
+def test_an_error_naming_a_value_shows_control_characters_as_symbols(
+    one_hostile: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = run(capsys, "--db", str(one_hostile), "messages", "preview",
+                          "miss-you-email", "K\x1b[2J")  # fmt: skip
+    assert code != 0
+    assert "K␛[2J" in err and is_terminal_safe(err)
