@@ -96,6 +96,46 @@ def demo_db(folder: Path, customers: int) -> Path:
     return db
 
 
+def palette(data: bytes) -> str:
+    """How many distinct colours the bytes use, and whether they are all greys."""
+    import re
+
+    codes = set()
+    for params in re.findall(rb"\x1b\[([0-9;]*)m", data):
+        parts = params.split(b";")
+        i = 0
+        while i < len(parts):
+            if parts[i] in (b"38", b"48") and i + 2 < len(parts) and parts[i + 1] == b"5":
+                codes.add(("256", int(parts[i + 2])))
+                i += 3
+                continue
+            if parts[i] in (b"38", b"48") and i + 4 < len(parts) and parts[i + 1] == b"2":
+                codes.add(("rgb", tuple(int(p) for p in parts[i + 2 : i + 5])))
+                i += 5
+                continue
+            n = int(parts[i] or 0)
+            if 30 <= n <= 37 or 40 <= n <= 47 or 90 <= n <= 97 or 100 <= n <= 107:
+                codes.add(("16", n % 10 + (8 if n >= 90 else 0)))
+            i += 1
+
+    def grey(code: tuple) -> bool:
+        kind, value = code
+        if kind == "256":
+            if value >= 232 or value in (0, 7, 8, 15, 16, 231):
+                return True
+            if 16 <= value <= 231:
+                v = value - 16
+                return v // 36 == (v // 6) % 6 == v % 6
+            return False
+        if kind == "rgb":
+            return len(set(value)) == 1
+        return value in (0, 7, 8, 15)
+
+    distinct = {value for value in codes}
+    greys = all(grey(code) for code in distinct)
+    return f"{len(distinct)} distinct{' (greys only)' if greys else ''}"
+
+
 def idle_rate(app: PtyApp, seconds: float) -> float:
     before = app.total
     time.sleep(seconds)
@@ -119,12 +159,12 @@ def one_run(db: Path, term: str, no_color: bool, size: tuple[int, int], quick: b
         if GARBAGE.search(text):
             result["problems"].append("escape sequences shown as text")
         result["colours"] = colour_system(app.output)
-        before = app.total
-        app.full_paint()
-        result["full_paint"] = one_frame(app.output[before:])
+        # The startup paints every line at least once: its largest write per line is a paint.
+        result["full_paint"] = one_frame(app.output)
         result["full_paint_merged"] = (
-            merged_size(app.output[before:]) * result["full_paint"] // max(1, app.total - before)
+            merged_size(app.output) * result["full_paint"] // max(1, app.total)
         )
+        result["palette"] = palette(app.output)
         result["idle_desktop"] = idle_rate(app, 2.0 if quick else 5.0)
 
         count_before = shown_count(app.text())
@@ -141,7 +181,12 @@ def one_run(db: Path, term: str, no_color: bool, size: tuple[int, int], quick: b
                 result["idle_search"] = idle_rate(app, 2.0 if quick else 3.0)
         result["keys"] = per_key
 
+        # A window resize (one line less, then back) repaints everything, more than once.
         before = app.total
+        app.full_paint()
+        result["resize"] = app.total - before
+        result["after_resize"] = app.key("down", quiet=0.3, timeout=60)
+
         app.key("O", timeout=60)  # the outbox screen reads its list every 2 s
         app.wait_quiet(0.5, 30)
         result["idle_outbox"] = idle_rate(app, 4.0 if quick else 6.0)
@@ -172,6 +217,9 @@ def report(name: str, size: tuple[int, int], r: dict) -> list[int]:
     print(line)
     print(f"   one full-screen paint {r['full_paint']:,} bytes"
           f" (merged runs: ~{r['full_paint_merged']:,})")  # fmt: skip
+    print(f"   resize (a line less and back): {r['resize']:,} bytes; the next cursor down "
+          f"{r['after_resize']:,}")  # fmt: skip
+    print(f"   colours used: {r['palette']}")
     print(f"   idle: desktop {r['idle_desktop']:,.0f} B/s, search box focused "
           f"{r['idle_search']:,.0f} B/s, outbox screen {r['idle_outbox']:,.0f} B/s")  # fmt: skip
     return sizes
