@@ -84,7 +84,8 @@ def extract(target: Path = TEMPLATE) -> None:
     os.chdir(ROOT)  # locations relative to the repository
     CommandLineInterface().run(
         ["pybabel", "--quiet", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_", "-k", "N_",
-         "-k", "ngettext:1,2", "--add-comments=TRANSLATORS:", "--no-wrap", "--sort-by-file",
+         "-k", "ngettext:1,2", "-k", "pgettext:1c,2", "-k", "NP_:1c,2",
+         "--add-comments=TRANSLATORS:", "--no-wrap", "--sort-by-file",
          "--project", "retention-tui", "--copyright-holder", "retention-tui", "--omit-header",
          "-o", str(target),
          "src/retention_tui"]

@@ -110,7 +110,7 @@ def test_only_who_may_and_can_gets_a_message(desk: sqlite3.Connection) -> None:
     letter = messages.audience(desk, everyone, "letter")
     assert [cid for cid, _to in letter.ready] == [1, 2, 3]  # C005 moved away: no address
     assert letter.ready[0][1] == "Oudegracht 1, 3511 AB Utrecht"
-    assert "2 will get it by email; 4 will not:" in email.describe()
+    assert "By email: 2 will get it. 4 will not (" in email.describe()
     # The do-not-contact tag blocks every channel.
     tags.add(desk, [1], tags.Tagging("do-not-contact"))
     assert [cid for cid, _to in messages.audience(desk, [1], "letter").ready] == []

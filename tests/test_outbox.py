@@ -240,7 +240,7 @@ def test_the_command_line_lists_retries_cancels_and_keeps_secrets_out(
     db = str(desk_db)
     code, out, err = run(capsys, "--db", db, "messages", "send", "mot-due-sms", "--yes")
     assert code == 0 and out.startswith("2 messages queued")
-    assert "2 will get it by SMS; 4 will not" in err
+    assert "By SMS: 2 will get it. 4 will not (" in err
     code, out, _err = run(capsys, "--db", db, "outbox", "list", "--format", "csv")
     lines = out.splitlines()
     assert lines[0].startswith("id,status,channel,customer_no") and len(lines) == 3

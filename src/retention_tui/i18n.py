@@ -178,6 +178,19 @@ def N_(message: str) -> str:
     return message
 
 
+def pgettext(context: str, message: str) -> str:
+    """Translate ``message`` in ``context``, for a word whose translation depends on where it
+    stands ("New" as a key that creates something, "To" as the end of a period)."""
+    if not message:
+        return message
+    return Translated(_translation.pgettext(context, message))
+
+
+def NP_(context: str, message: str) -> str:
+    """Mark ``message`` in ``context`` for the catalogues without translating it now."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a message whose form depends on ``n``."""
     return Translated(_translation.ngettext(singular, plural, n))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import audit, clock, settings, tags
+from . import audit, clock, i18n, settings, tags
 from .campaigns import fill
 from .db import write
 from .errors import RetentionError
@@ -324,17 +324,23 @@ class Audience:
         return sum(self.skipped.values())
 
     def describe(self) -> str:
-        """One sentence: how many get it and how many not, and why."""
-        text = _("{ready} will get it by {channel}").format(
-            ready=f"{len(self.ready):,}", channel=channel_label(self.channel)
+        """How many get it and how many not, and why."""
+        text = _("By {channel}: {ready:,} will get it.").format(
+            ready=len(self.ready), channel=channel_label(self.channel)
         )
         if not self.skipped_total:
-            return text + "."
+            return text
         reasons = ", ".join(
-            f"{count:,} {skip_label(reason)}" for reason, count in self.skipped.items() if count
+            f"{skip_label(reason)}: {i18n.number(count)}"
+            for reason, count in self.skipped.items()
+            if count
         )
-        return text + _("; {skipped} will not: {reasons}.").format(
-            skipped=f"{self.skipped_total:,}", reasons=reasons
+        return (
+            text
+            + " "
+            + _("{skipped:,} will not ({reasons}).").format(
+                skipped=self.skipped_total, reasons=reasons
+            )
         )
 
 

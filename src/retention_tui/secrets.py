@@ -39,11 +39,13 @@ def _failed(action: str, kind: str, error: Exception) -> RetentionError:
     # The backend's own text (never the value: we do not pass it to the message) helps the
     # user tell a locked keyring from a missing D-Bus session.
     reason = " ".join(str(error).split())[:200] or type(error).__name__
+    sentence = {
+        "store": _("The keyring ({backend}) could not store the {kind} secret: {reason}."),
+        "read": _("The keyring ({backend}) could not read the {kind} secret: {reason}."),
+        "remove": _("The keyring ({backend}) could not remove the {kind} secret: {reason}."),
+    }[action]
     return RetentionError(
-        _("The keyring ({backend}) could not {action} the {kind} secret: {reason}.").format(
-            backend=backend_name(), action=action, kind=kind, reason=reason
-        ),
-        title=_("Keyring"),
+        sentence.format(backend=backend_name(), kind=kind, reason=reason), title=_("Keyring")
     )
 
 
@@ -60,7 +62,7 @@ def set_secret(kind: str, value: str) -> None:
     except keyring.errors.NoKeyringError:
         raise _no_backend() from None
     except Exception as error:  # backends raise their own types (D-Bus, Keychain, ...)
-        raise _failed(_("store"), kind, error) from None
+        raise _failed("store", kind, error) from None
 
 
 def get_secret(kind: str) -> str | None:
@@ -74,7 +76,7 @@ def get_secret(kind: str) -> str | None:
     except keyring.errors.NoKeyringError:
         raise _no_backend() from None
     except Exception as error:
-        raise _failed(_("read"), kind, error) from None
+        raise _failed("read", kind, error) from None
 
 
 def delete_secret(kind: str) -> bool:
@@ -90,7 +92,7 @@ def delete_secret(kind: str) -> bool:
     except keyring.errors.NoKeyringError:
         raise _no_backend() from None
     except Exception as error:
-        raise _failed(_("remove"), kind, error) from None
+        raise _failed("remove", kind, error) from None
     return True
 
 

@@ -2,7 +2,7 @@
 the built-in tags, groups and templates, ... Marked here so that the catalogues hold them
 (tests/test_translations.py checks that every such value of the code is here)."""
 
-from .i18n import N_
+from .i18n import N_, NP_
 
 WORDS = (
     N_("account"),
@@ -185,4 +185,11 @@ TEXTUAL_WORDS = (
     N_("Screenshot"),
     N_("Save an SVG 'screenshot' of the current screen"),
     N_("Search for commands…"),
+)
+
+# A campaign's status, which some languages word otherwise than a customer's.
+CAMPAIGN_WORDS = (
+    NP_("campaign", "draft"),
+    NP_("campaign", "active"),
+    NP_("campaign", "closed"),
 )

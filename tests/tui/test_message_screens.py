@@ -85,7 +85,8 @@ async def test_a_message_from_the_card_reaches_the_smtp_server(
             form = app.screen
             assert isinstance(form, SendForm)
             await choose(pilot, form, "miss-you-email")
-            assert text_of(form.query_one("#send-who", Static)).strip() == "1 will get it by email."
+            who = text_of(form.query_one("#send-who", Static)).strip()
+            assert who == "By email: 1 will get it."
             preview = text_of(form.query_one("#send-preview", Static))
             assert preview.startswith("Subject: We miss you and your Volkswagen Golf")
             assert "Dear José Müller," in preview
@@ -118,8 +119,8 @@ async def test_a_whole_list_by_sms_says_who_is_left_out(
         assert isinstance(form, SendForm)
         await choose(pilot, form, "mot-due-sms")
         who = text_of(form.query_one("#send-who", Static))
-        assert who.startswith("2 will get it by SMS; 4 will not:")
-        assert "1 do not contact" in who and "1 deceased" in who
+        assert who.startswith("By SMS: 2 will get it. 4 will not (")
+        assert "do not contact: 1" in who and "deceased: 1" in who
         assert "1–1 SMS per customer, 2 in all" in text_of(form.query_one("#send-length", Static))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: any("not set up" in n.message for n in app._notifications))

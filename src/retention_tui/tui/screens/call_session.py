@@ -37,7 +37,7 @@ from ...customer_list import ListContext
 from ...customers import CustomerCard
 from ...db import connect
 from ...errors import RETRYABLE
-from ...i18n import _
+from ...i18n import _, ngettext
 from ...paths import user_data_dir
 from ...tags import Tagging
 from ..errors import ReportsWorkerErrors
@@ -416,7 +416,8 @@ class CallSessionScreen(ReportsWorkerErrors, Screen[None]):
             (_("Phone"), Text(phones, style="bold")),
             (_("Vehicle"), Text(printable(str(row.values.get("vehicle") or "")))),
             (_("Last visit"), Text(
-                _("{date}, {months} months ago").format(
+                ngettext("{date}, {months} month ago", "{date}, {months} months ago",
+                         row.values.get("months_away") or 0).format(
                     date=last, months=row.values.get("months_away"))
                 if last else _("never"))),
             (_("Advisor"), Text(printable(d["advisor"] or ""))),

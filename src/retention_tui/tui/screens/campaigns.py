@@ -22,7 +22,7 @@ from ...campaigns import Campaign, EffectRow, Template
 from ...cells import printable
 from ...customer_list import CustomerQuery
 from ...errors import RetentionError
-from ...i18n import _
+from ...i18n import _, pgettext
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
 from .card_forms import FORM_CSS, ConfirmForm, _Form
@@ -47,7 +47,7 @@ class CampaignPicker(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(_("Add {what} to which campaign?").format(what=self.what),
+            yield Label(_("Add to which campaign? {what}").format(what=self.what),
                         classes="form-title", markup=False)  # fmt: skip
             yield OptionList(id="campaign-choice")
             yield Static("", classes="form-error", markup=False)
@@ -70,7 +70,12 @@ class CampaignPicker(_Form):
         choice.clear_options()
         for c in message.found:
             choice.add_option(
-                Option(Text(f"{printable(c.name)}  ·  {_(c.kind)}  ·  {_(c.status)}"), id=str(c.id))
+                Option(
+                    Text(
+                        f"{printable(c.name)}  ·  {_(c.kind)}  ·  {pgettext('campaign', c.status)}"
+                    ),
+                    id=str(c.id),
+                )
             )
         if not message.found:
             self.show_error(_("There is no open campaign yet: make one on the campaigns screen."))
@@ -257,7 +262,7 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("enter", "session", _("Call session"), id="campaigns.session",
                 tooltip=_("Work the queue of the campaign under the cursor")),
-        Binding("n", "new", _("New"), id="campaigns.new",
+        Binding("n", "new", pgettext("action", "New"), id="campaigns.new",
                 tooltip=_("A draft campaign from a template")),
         Binding("a", "activate", _("Activate"), id="campaigns.activate",
                 tooltip=_("Start the campaign: its queue opens, its members get the badge")),
@@ -321,12 +326,14 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         keep = table.cursor_row
         table.clear()
         if not table.columns:
-            for title in (_("Name"), _("Kind"), _("Status"), _("From"), _("To"), _("Members"),
+            for title in (_("Name"), _("Kind"), _("Status"), pgettext("period", "From"),
+                          pgettext("period", "To"), _("Members"),
                           _("Ready"), _("Callbacks"), _("Cool-down"), _("Done")):  # fmt: skip
                 table.add_column(Text(title))
         for c, queue in message.rows:
             table.add_row(
-                Text(printable(c.name)), Text(_(c.kind)), Text(_(c.status)), Text(c.starts_on),
+                Text(printable(c.name)), Text(_(c.kind)), Text(pgettext("campaign", c.status)),
+                Text(c.starts_on),
                 Text(c.ends_on or ""), Text(f"{sum(queue.values()):,}", justify="right"),
                 Text(f"{queue['ready now']:,}", justify="right"),
                 Text(f"{queue['callback later']:,}", justify="right"),
@@ -361,7 +368,7 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         if found.status != "active":
             self.notify(
                 _("'{name}' is {status}: activate it (a) to work its queue.").format(
-                    name=printable(found.name), status=_(found.status)
+                    name=printable(found.name), status=pgettext("campaign", found.status)
                 ),
                 severity="warning",
                 markup=False,
@@ -557,14 +564,14 @@ class CampaignMembersScreen(SavesChanges, ScopedListScreen):
             if yes:
                 self.save_change(
                     remove,
-                    _("Removed {what} from '{campaign}'.").format(
+                    _("Removed from '{campaign}': {what}.").format(
                         what=what, campaign=self.campaign.name
                     ),
                 )
 
         self.app.push_screen(
             ConfirmForm(
-                _("Take {what} out of '{campaign}'?").format(what=what,
+                _("Take out of '{campaign}'? {what}").format(what=what,
                                                             campaign=self.campaign.name),
                 _("Their calls stay in the history; + adds them again. "
                   "Enter or y removes, escape or n keeps them."),

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from ... import calls
 from ...customers import LIGHTS
 from ...errors import RetentionError
-from ...i18n import _
+from ...i18n import _, pgettext
 
 FORM_CSS = """
 {name} {{ align: center middle; }}
@@ -218,7 +218,8 @@ class ContactBlockForm(_Form):
             yield OptionList(
                 *(
                     Option(Text(f"{_(c)}  ·  " + (_("blocked: {reason}").format(
-                        reason=self.blocked[c]) if c in self.blocked else _("open"))), id=c)
+                        reason=self.blocked[c]) if c in self.blocked
+                        else pgettext("channel", "open"))), id=c)
                     for c in self.CHANNELS
                 ),
                 id="block-channel",

@@ -21,7 +21,7 @@ from ...cells import printable
 from ...customer_list import ListContext, format_cell
 from ...customers import CustomerCard
 from ...db import connect
-from ...i18n import _
+from ...i18n import _, ngettext, pgettext
 from ...tags import CustomerTag
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
@@ -253,7 +253,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             [_("Campaign"), _("Kind"), _("Status"), _("Member"), _("Calls"), _("Last outcome"),
              _("Last call"), _("Came back")],
             [
-                (h.campaign, _(h.kind), _(h.status), _(h.state), h.attempts,
+                (h.campaign, _(h.kind), pgettext("campaign", h.status), _(h.state), h.attempts,
                  _(h.last_outcome) if h.last_outcome else "", (h.last_called_at or "")[:16],
                  h.came_back_on or "")
                 for h in message.history
@@ -357,7 +357,9 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             (
                 _("Last visit"),
                 Text(
-                    _("{date}, {months} months ago").format(date=last, months=away)
+                    ngettext(
+                        "{date}, {months} month ago", "{date}, {months} months ago", away or 0
+                    ).format(date=last, months=away)
                     if last
                     else _("never")
                 ),

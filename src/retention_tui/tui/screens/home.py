@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ... import tags
 from ...agenda import CALLBACK, AgendaItem
 from ...cells import printable
-from ...i18n import _
+from ...i18n import _, pgettext
 from ...overview import Overview
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
@@ -49,7 +49,7 @@ class HomeScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         Binding(
             "d",
             "follow_up_done",
-            _("Done"),
+            pgettext("action", "Done"),
             id="home.follow_up_done",
             tooltip=_("The follow-up under the cursor is done"),
         ),

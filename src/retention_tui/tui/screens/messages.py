@@ -31,7 +31,7 @@ from textual.widgets.option_list import Option
 from ... import messages, outbox
 from ...cells import printable
 from ...errors import RetentionError
-from ...i18n import _
+from ...i18n import _, pgettext
 from ...messages import Audience, Template
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
@@ -98,7 +98,7 @@ class SendForm(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(_("Send a message to {what}").format(what=self.what),
+            yield Label(_("Send a message: {what}").format(what=self.what),
                         classes="form-title", markup=False)  # fmt: skip
             yield OptionList(id="send-template")
             yield Input(placeholder=_("The offer, for templates that speak of {offer}"),
@@ -180,7 +180,7 @@ class SendForm(_Form):
         preview = self.query_one("#send-preview", Static)
         length = self.query_one("#send-length", Static)
         if message.preview is None:
-            preview.update(Text(_("Nobody of {what} may get it.").format(what=self.what)))
+            preview.update(Text(_("None of them may get it ({what}).").format(what=self.what)))
             length.update("")
             return
         subject, body = message.preview
@@ -204,7 +204,7 @@ class SendForm(_Form):
             self.show_error(_("Wait a moment: still counting who may get it."))
             return
         if not judged.who.ready:
-            self.show_error(_("Nobody of {what} may get it.").format(what=self.what))
+            self.show_error(_("None of them may get it ({what}).").format(what=self.what))
             return
         if messages.needs_offer(found, self.query_one("#send-offer", Input).value):
             self.show_error(_("This template speaks of {offer}: type the offer first."))
@@ -650,7 +650,8 @@ class TemplatesScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("enter,e", "edit", _("Change"), id="templates.edit",
                 tooltip=_("Change the template (a built-in one: its copy)")),
-        Binding("n", "new", _("New"), id="templates.new", tooltip=_("A new template")),
+        Binding("n", "new", pgettext("action", "New"), id="templates.new",
+                tooltip=_("A new template")),
         Binding("c", "copy", _("Copy"), id="templates.copy", tooltip=_("Copy the template")),
         Binding("delete", "retire", _("Retire"), id="templates.retire",
                 tooltip=_("No longer offer the template")),

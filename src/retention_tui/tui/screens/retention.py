@@ -25,7 +25,7 @@ from .desktop import ScopedListScreen
 class RetentionScreen(ReportsWorkerErrors, Screen[None]):
     """Per advisor: customers served, how many came back; and the average invoice per year."""
 
-    BINDING_GROUP_TITLE = _("Retention")
+    BINDING_GROUP_TITLE = _("Retention per advisor")
     DEFAULT_CSS = """
     RetentionScreen .report-info { height: auto; padding: 0 1; color: $text-muted; }
     RetentionScreen #retention-table { height: 1fr; }

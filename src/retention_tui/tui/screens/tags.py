@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from ... import tags, trade_ins
 from ...cells import printable
 from ...errors import RetentionError
-from ...i18n import _
+from ...i18n import _, pgettext
 from ...tags import CustomerTag, Tag, Tagging
 from ...textfold import fold
 from ..errors import ReportsWorkerErrors
@@ -85,7 +85,7 @@ class TagForm(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(_("Tag {what}").format(what=self.what), classes="form-title",
+            yield Label(_("Book a tag: {what}").format(what=self.what), classes="form-title",
                         markup=False)  # fmt: skip
             yield Input(placeholder=_("Type to find a tag (code or label)"), id="tag-find")
             yield OptionList(*self._options(), id="tag-choice")
@@ -434,7 +434,8 @@ class TagCatalogueScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("enter", "customers", _("Customers"), id="catalogue.customers",
                 tooltip=_("The customers holding the tag under the cursor")),
-        Binding("n", "new", _("New"), id="catalogue.new", tooltip=_("A new tag (managers)")),
+        Binding("n", "new", pgettext("action", "New"), id="catalogue.new",
+                tooltip=_("A new tag (managers)")),
         Binding("e", "edit", _("Change"), id="catalogue.edit",
                 tooltip=_("Label, group and validity of the tag under the cursor (managers)")),
         Binding("delete", "retire", _("Retire"), id="catalogue.retire",
