@@ -174,8 +174,7 @@ def test_hostile_text_through_import_and_every_report(
     # Everyone came in May 2024 for the first time.
     table, out = both(capsys, db, "report", "loyalty-customers", "--month", "2024-05")
     assert len(table.splitlines()) == n + 1
-    # A lone carriage return still splits the record in cli._print_rows (see the xfail below).
-    for r in csv_rows(out) if not any("\r" in t for t in texts) else []:
+    for r in csv_rows(out):
         expected = made.customers[r["customer_no"]]
         assert (r["name"], r["phone"], r["email"]) == (
             expected["name"],
@@ -286,11 +285,6 @@ def test_a_carriage_return_survives_the_desktop_export(conn: sqlite3.Connection)
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._print_rows writes csv.writer(lineterminator='\\n'), which leaves a lone \\r "
-    "bare; it should use retention_tui.csvfile.writer (cli.py belongs to another change)",
-)
 def test_a_carriage_return_survives_the_report_csv(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -309,7 +303,6 @@ def test_a_carriage_return_survives_the_report_csv(
 
 # click.echo drops CSI sequences when stdout is no terminal (as here) but writes them to one,
 # and keeps every other control character either way: printable must come first.
-_CLI = "cli.py is another change's file; the fix is named in the reason"
 
 
 @pytest.fixture
@@ -322,8 +315,6 @@ def one_hostile(tmp_path: Path) -> Path:
     return tmp_path / "one.db"
 
 
-@pytest.mark.xfail(strict=True, reason=f"{_CLI}: messages preview echoes the body raw "
-                   "(printable(body, keep_newlines=True), printable(subject))")  # fmt: skip
 def test_a_message_preview_shows_control_characters_as_symbols(
     one_hostile: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -333,8 +324,6 @@ def test_a_message_preview_shows_control_characters_as_symbols(
     assert "N␛[2J王小明" in out and is_terminal_safe(out)
 
 
-@pytest.mark.xfail(strict=True, reason=f"{_CLI}: main() prints error.message raw (printable"
-                   "(error.message) in its 'Error: {message}' lines)")  # fmt: skip
 def test_an_error_naming_a_value_shows_control_characters_as_symbols(
     one_hostile: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -125,6 +125,11 @@ class Template:
     max_attempts: int
     builtin: bool
 
+    @property
+    def shown_name(self) -> str:
+        """The name as the advisor reads it: a built-in template's in their language."""
+        return _(self.name) if self.builtin else self.name
+
 
 _TEMPLATE_COLUMNS = (
     "id, key, name, kind, coalesce(offer, ''), coalesce(script, ''), duration_days,"

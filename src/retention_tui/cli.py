@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from . import __version__, clock
+from .cells import printable
 from .errors import RetentionError
 from .i18n import _, ngettext
 
@@ -468,16 +469,18 @@ def loyalty_customers(obj: Context, window: int | None, month: Any, kind: str, f
 def _print_rows(header: list[str], rows: list[list[Any]], fmt: str) -> None:
     """CSV with fixed English headers, or an aligned text table."""
     if fmt == "csv":
-        import csv
+        from .csvfile import writer
 
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        out = writer(sys.stdout)  # a lone carriage return in a value is quoted too
+        out.writerow(header)
+        out.writerows(rows)
         return
+    from rich.cells import cell_len
+
     from .cells import fit, printable
 
     cells = [[printable(str(v)) for v in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+    widths = [max([cell_len(h)] + [cell_len(r[i]) for r in cells]) for i, h in enumerate(header)]
     widths = [min(w, 30) for w in widths]
     click.echo("  ".join(fit(h, w) for h, w in zip(header, widths, strict=True)).rstrip())
     for row, raw_row in zip(cells, rows, strict=True):
@@ -1246,9 +1249,9 @@ def messages_preview(obj: Context, template: str, customer_no: str, offer: str) 
     finally:
         conn.close()
     if subject:
-        click.echo(_("Subject: {subject}").format(subject=subject))
+        click.echo(_("Subject: {subject}").format(subject=printable(subject)))
         click.echo()
-    click.echo(body)
+    click.echo(printable(body, keep_newlines=True))
 
 
 @messages.command(name="send")
@@ -1747,7 +1750,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as error:
         sys.exit(error.exit_code)
     except RetentionError as error:
-        click.echo(_("Error: {message}").format(message=error.message), err=True)
+        # A message may quote a value from a file or the database: never raw control codes.
+        click.echo(_("Error: {message}").format(message=printable(error.message)), err=True)
         sys.exit(1)
     except sqlite3.DatabaseError as error:  # met while reading: a damaged file, a full disk
         from .db.connection import _explain

@@ -78,6 +78,11 @@ class Template:
     builtin: bool
     retired: bool
 
+    @property
+    def shown_name(self) -> str:
+        """The name as the advisor reads it: a built-in template's in their language."""
+        return _(self.name) if self.builtin else self.name
+
 
 _TEMPLATE_SQL = (
     "SELECT id, key, name, channel, subject, body, builtin, retired_at IS NOT NULL"

@@ -101,7 +101,7 @@ class NewCampaignForm(_Form):
         with Vertical():
             yield Label(_("New campaign from a template"), classes="form-title", markup=False)
             yield OptionList(
-                *(Option(Text(f"{printable(t.name)}  ·  {_(t.kind)}"), id=t.key)
+                *(Option(Text(f"{printable(t.shown_name)}  ·  {_(t.kind)}"), id=t.key)
                   for t in self.templates),
                 id="template-choice",
             )  # fmt: skip
@@ -122,7 +122,7 @@ class NewCampaignForm(_Form):
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
         template = next(t for t in self.templates if t.key == event.option.id)
-        self.query_one("#campaign-name", Input).value = template.name
+        self.query_one("#campaign-name", Input).value = template.shown_name
         self.query_one("#campaign-offer", Input).value = template.offer
         self.query_one("#campaign-cooldown", Input).value = str(template.cooldown_days)
         self.query_one("#campaign-attempts", Input).value = str(template.max_attempts)

@@ -580,7 +580,7 @@ class ScopedListScreen(DesktopScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.sub_title = self.list_title
+        self.sub_title = printable(self.list_title)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in DESKTOP_ONLY

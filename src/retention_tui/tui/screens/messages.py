@@ -124,7 +124,10 @@ class SendForm(_Form):
         choice = self.query_one(OptionList)
         choice.clear_options()
         choice.add_options(
-            Option(Text(f"{messages.channel_label(t.channel):7} {t.name}"), id=str(t.id))
+            Option(
+                Text(f"{messages.channel_label(t.channel):7} {printable(t.shown_name)}"),
+                id=str(t.id),
+            )
             for t in self.found
         )
         if self.found:
@@ -701,7 +704,7 @@ class TemplatesScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         for t in message.rows:
             first = t.body.splitlines()[0] if t.body else ""
             table.add_row(
-                Text(printable(t.name)), Text(messages.channel_label(t.channel)),
+                Text(printable(t.shown_name)), Text(messages.channel_label(t.channel)),
                 Text(printable(t.subject or "")), Text(printable(first[:60])),
                 Text(_("built in") if t.builtin else _("own")),
             )  # fmt: skip
@@ -730,7 +733,7 @@ class TemplatesScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             return
         if found.builtin:
             self.notify(_("'{name}' is built in: copy it (c) and change the copy.").format(
-                name=found.name), severity="warning", markup=False)  # fmt: skip
+                name=printable(found.shown_name)), severity="warning", markup=False)  # fmt: skip
             return
         self._edit(found)
 

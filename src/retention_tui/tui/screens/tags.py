@@ -124,7 +124,7 @@ class TagForm(_Form):
 
     def _options(self) -> list[Option]:
         return [
-            Option(Text(f"{_(t.label)}  ·  {t.code}  ·  {_(t.group)}"), id=t.code)
+            Option(Text(f"{printable(_(t.label))}  ·  {t.code}  ·  {_(t.group)}"), id=t.code)
             for t in self.shown
         ]
 
@@ -310,7 +310,7 @@ class TagActionsForm(_Form):
     def compose(self) -> ComposeResult:
         t = self.tag
         with Vertical():
-            yield Label(_("{label}, set {day}").format(label=_(t.label), day=t.set_on),
+            yield Label(_("{label}, set {day}").format(label=printable(_(t.label)), day=t.set_on),
                         classes="form-title", markup=False)  # fmt: skip
             options = []
             if t.follow_up_on:
