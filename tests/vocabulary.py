@@ -4,7 +4,6 @@ them all, so src/retention_tui/words.py marks each for extraction."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 
@@ -23,7 +22,8 @@ def vocabulary(tmp: Path) -> set[str]:
     words |= set(calls.OUTCOMES) | set(campaigns.OUTCOMES) | set(campaigns.KINDS)
     words |= set(campaigns.STATUSES) | set(campaigns.CHANNELS) | set(campaigns.QUEUE_STATES)
     words |= {"open", "done", "no further action", "never again", "completed", "follow-up"}
-    words |= {"first call", "retry", "callback due", "manual", "import"}
+    words |= {"first call", "retry", "callback due", "manual", "import", "not called yet"}
+    words |= {"new", "lapsed"}  # the drilldown's Kind column
     words |= set(churn.DEPARTED_BY) | set(churn.CHURN_BY) | set(churn.INVOICE_PERIODS)
     words |= {k for k in churn.INVOICE_SEGMENTS if k}
     words |= set(drilldown.KIND_TITLES.values()) | {h for _k, h, _w in loyalty.COLUMNS}
@@ -33,10 +33,7 @@ def vocabulary(tmp: Path) -> set[str]:
             "SELECT label FROM tags", "SELECT grp FROM tags",
             "SELECT name FROM campaign_templates", "SELECT name FROM message_templates",
         ):  # fmt: skip
-            try:
-                words |= {row[0] for row in conn.execute(sql) if row[0]}
-            except sqlite3.OperationalError:
-                pass
+            words |= {row[0] for row in conn.execute(sql) if row[0]}
     finally:
         conn.close()
     return {w for w in words if w}

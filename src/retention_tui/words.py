@@ -187,6 +187,13 @@ TEXTUAL_WORDS = (
     N_("Search for commands…"),
 )
 
+# The loyalty drilldown's Kind column; a campaign's effect row of members never called.
+MORE_WORDS = (
+    N_("new"),
+    N_("lapsed"),
+    N_("not called yet"),
+)
+
 # A campaign's status, which some languages word otherwise than a customer's.
 CAMPAIGN_WORDS = (
     NP_("campaign", "draft"),
