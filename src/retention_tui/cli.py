@@ -21,6 +21,27 @@ from .i18n import _, ngettext
 
 log = logging.getLogger("retention_tui")
 
+
+def _translate_click() -> None:
+    """click's own words (Usage, Options, its error messages) in the advisor's language:
+    click calls gettext's global functions, so its modules get the app's instead (the
+    messages are in the app's catalogues, scripts/translations.py). Before any decorator
+    below: click words some option helps when the decorator runs."""
+    import importlib
+
+    from . import i18n
+
+    for name in ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui"):
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = i18n._  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = i18n.ngettext  # type: ignore[attr-defined]
+
+
+_translate_click()
+
+
 _FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
 )
@@ -1696,25 +1717,6 @@ def _translate_helps(command: click.Command) -> None:
 
 
 _translate_helps(cli)
-
-
-def _translate_click() -> None:
-    """click's own words (Usage, Options, its error messages) in the advisor's language:
-    click calls gettext's global functions, so its modules get the app's instead (the
-    messages are in the app's catalogues, scripts/translations.py)."""
-    import importlib
-
-    from . import i18n
-
-    for name in ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui"):
-        module = importlib.import_module(f"click.{name}")
-        if hasattr(module, "_"):
-            module._ = i18n._  # type: ignore[attr-defined]
-        if hasattr(module, "ngettext"):
-            module.ngettext = i18n.ngettext  # type: ignore[attr-defined]
-
-
-_translate_click()
 
 
 # -- entry point ----------------------------------------------------------------------------

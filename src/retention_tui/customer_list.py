@@ -1319,6 +1319,8 @@ def format_cell(key: str, value: Any) -> str:
         return "C" if value else "·"
     if key in ("status", "kind"):
         return _(value)
+    if key == "last_visit":
+        return i18n.shown_date(value)
     return str(value)
 
 

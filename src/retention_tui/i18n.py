@@ -251,6 +251,26 @@ def date(day: dt.date) -> str:
     return format_date(day, format=_numeric_date_pattern(), locale=babel_locale())
 
 
+def shown_date(value: str | dt.date | None) -> str:
+    """A stored ISO day (or the day of an ISO timestamp) as the language writes it; text that
+    is not a date is returned as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return date(value)
+    try:
+        return date(dt.date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return str(value)
+
+
+def month_label(year: int, month: int) -> str:
+    """A month in a table: 2026-11 in English, "nov 2026", "Nov. 2026", "2026年11月" ..."""
+    if _language == "en":
+        return f"{year:04d}-{month:02d}"
+    return month_name(year, month, short=True)
+
+
 def _numeric_date_pattern() -> str:
     """The language's short date with four-digit years and two-digit days and months, so
     that dates line up in a column."""

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import audit, clock, settings, tags
+from . import audit, clock, i18n, settings, tags
 from . import messages as msg
 from .db import write
 from .errors import RetentionError
@@ -388,7 +388,7 @@ class SendReport:
 
     def describe(self) -> str:
         parts = [
-            text.format(n=f"{n:,}")
+            text.format(n=i18n.number(n))
             for n, text in (
                 (self.sent, _("{n} sent")),
                 (self.retrying, _("{n} to try again later")),

@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from . import audit, clock, tags
+from . import audit, clock, i18n, tags
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -90,9 +90,9 @@ class Wishes:
         if self.year_from:
             parts.append(_("from {year}").format(year=self.year_from))
         if self.max_mileage:
-            parts.append(_("up to {km} km").format(km=f"{self.max_mileage:,}"))
+            parts.append(_("up to {km} km").format(km=i18n.number(self.max_mileage)))
         if self.max_price:
-            parts.append(_("up to {price}").format(price=f"{self.max_price:,.0f}"))
+            parts.append(_("up to {price}").format(price=i18n.decimal(self.max_price, 0)))
         if self.text:
             parts.append(self.text)
         return ", ".join(parts)
@@ -171,7 +171,7 @@ def judge(wishes: Wishes, vehicle: Vehicle) -> tuple[int, int, list[str]] | None
         why.append(_("{model} fits '{wanted}'").format(model=vehicle.model, wanted=wishes.model))
 
     def amount(number: float) -> str:
-        return f"{number:,.0f}"
+        return i18n.decimal(number, 0)
 
     checks = (
         (wishes.year_from, vehicle.year, lambda w, v: v >= w, str,

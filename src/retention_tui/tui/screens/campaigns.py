@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ... import campaigns
+from ... import campaigns, i18n
 from ...campaigns import Campaign, EffectRow, Template
 from ...cells import printable
 from ...customer_list import CustomerQuery
@@ -334,11 +334,11 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             table.add_row(
                 Text(printable(c.name)), Text(_(c.kind)), Text(pgettext("campaign", c.status)),
                 Text(c.starts_on),
-                Text(c.ends_on or ""), Text(f"{sum(queue.values()):,}", justify="right"),
-                Text(f"{queue['ready now']:,}", justify="right"),
-                Text(f"{queue['callback later']:,}", justify="right"),
-                Text(f"{queue['on cool-down']:,}", justify="right"),
-                Text(f"{queue['done']:,}", justify="right"),
+                Text(c.ends_on or ""), Text(i18n.number(sum(queue.values())), justify="right"),
+                Text(i18n.number(queue['ready now']), justify="right"),
+                Text(i18n.number(queue['callback later']), justify="right"),
+                Text(i18n.number(queue['on cool-down']), justify="right"),
+                Text(i18n.number(queue['done']), justify="right"),
             )  # fmt: skip
         if message.rows:
             table.move_cursor(row=min(keep, len(message.rows) - 1))
@@ -500,8 +500,9 @@ class CampaignReportScreen(ReportsWorkerErrors, Screen[None]):
             numbers = (r.members, r.called, r.reached, r.appointments, *r.came_back)
             table.add_row(
                 Text(sections[r.section], style="dim"), Text(printable(name)),
-                *(Text(f"{n:,}", justify="right") for n in numbers),
-                Text("" if r.conversion is None else f"{r.conversion:.1%}", justify="right"),
+                *(Text(i18n.number(n), justify="right") for n in numbers),
+                Text("" if r.conversion is None else i18n.percent(r.conversion, 1),
+                     justify="right"),
             )  # fmt: skip
         self.query_one("#report-info", Static).update(
             _("Back ≤30d / ≤60d / ≤90d: came back for a visit within so many days of the "
@@ -552,7 +553,9 @@ class CampaignMembersScreen(SavesChanges, ScopedListScreen):
         if not (query.search.strip() or query.filters):
             what = _("every member")
         else:
-            what = _("the {count} customers of this list").format(count=f"{self.table.row_count:,}")
+            what = _("the {count} customers of this list").format(
+                count=i18n.number(self.table.row_count)
+            )
 
         def remove(conn: Any) -> None:
             from ...customer_list import ListContext, snapshot
@@ -599,7 +602,7 @@ def add_to_campaign(screen: Any, db_path: Path, what: str, ids: Callable[[Any], 
             screen.post_message(
                 AddedToCampaign(
                     _("{added} added to the campaign ({already} were members already).").format(
-                        added=f"{added:,}", already=f"{len(set(found)) - added:,}"
+                        added=i18n.number(added), already=i18n.number(len(set(found)) - added)
                     )
                 )
             )

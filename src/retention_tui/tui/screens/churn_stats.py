@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ... import churn, settings
+from ... import churn, i18n, settings
 from ...cells import printable
 from ...churn import CHURN_BY, ChurnRow
 from ...customer_list import CustomerQuery
@@ -91,16 +91,16 @@ class ChurnScreen(ReportsWorkerErrors, Screen[None]):
         for row in self.rows:
             table.add_row(
                 Text(printable(row.group) if row.group else _("(none)")),
-                Text(f"{row.customers:,}", justify="right"),
-                Text(f"{row.lapsed:,}", justify="right"),
-                Text(f"{row.share:.1%}", justify="right"),
-                Text(f"{row.value_lost:,.2f}", justify="right"),
+                Text(i18n.number(row.customers), justify="right"),
+                Text(i18n.number(row.lapsed), justify="right"),
+                Text(i18n.percent(row.share, 1), justify="right"),
+                Text(i18n.decimal(row.value_lost, 2), justify="right"),
             )
         lapsed = sum(r.lapsed for r in self.rows)
         info = _(
             "{lapsed} lapsed customers (away {months} months or more, or confirmed lost) · "
             "grouped by {by} · b changes the grouping, enter lists the customers"
-        ).format(lapsed=f"{lapsed:,}", months=self.months, by=_(self.by))
+        ).format(lapsed=i18n.number(lapsed), months=self.months, by=_(self.by))
         self.query_one("#churn-info", Static).update(Text(info))
 
     def action_group(self) -> None:

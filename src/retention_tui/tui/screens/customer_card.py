@@ -15,7 +15,19 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from ... import calls, campaigns, churn, clock, customers, messages, outbox, roles, tags, trade_ins
+from ... import (
+    calls,
+    campaigns,
+    churn,
+    clock,
+    customers,
+    i18n,
+    messages,
+    outbox,
+    roles,
+    tags,
+    trade_ins,
+)
 from ...campaigns import Membership
 from ...cells import printable
 from ...customer_list import ListContext, format_cell
@@ -191,9 +203,9 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                     v["date"],
                     v["invoice_no"],
                     v["plate"],
-                    f"{v['amount']:,.2f}" if v["amount"] is not None else "",
+                    i18n.decimal(v["amount"], 2) if v["amount"] is not None else "",
                     v["advisor"],
-                    f"{v['mileage']:,}" if v["mileage"] is not None else "",
+                    i18n.number(v["mileage"]) if v["mileage"] is not None else "",
                     "✓" if v["mot"] else "",
                     "✓" if v["mot_sample"] else "",
                 )
@@ -364,7 +376,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                     else _("never")
                 ),
             ),
-            (_("Visits"), Text(f"{d['visit_count']:,}")),
+            (_("Visits"), Text(i18n.number(d["visit_count"]))),
             (_("Traffic light"), badge("light", f"{_(d['traffic_light'])} {light_reason}")),
             (_("NPS"), badge("nps", d["nps_on"] or "")),
             (_("Retention"), badge("retention", "")),

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, Static
 
-from ... import churn, clock
+from ... import churn, clock, i18n
 from ...cells import printable
 from ...churn import DepartedRow
 from ...customer_list import CustomerQuery
@@ -124,8 +124,8 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
             bar = "█" * max(1, round(row.share * 30)) if row.departures else ""
             table.add_row(
                 Text(printable(row.group) if row.group else _("(none)")),
-                Text(f"{row.departures:,}", justify="right"),
-                Text(f"{row.share:.1%}", justify="right"),
+                Text(i18n.number(row.departures), justify="right"),
+                Text(i18n.percent(row.share, 1), justify="right"),
                 Text(bar, style="red"),
             )
         self.query_one("#departed-trend", Sparkline).data = [
@@ -139,7 +139,7 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
             period += " · " + _("only {segment}").format(segment=printable(only))
         info = _(
             "{total} departures · {period} · grouped by {by} · the trend below is per month"
-        ).format(total=f"{total:,}", period=period, by=_(self.by))
+        ).format(total=i18n.number(total), period=period, by=_(self.by))
         self.query_one("#departed-info", Static).update(Text(info))
 
     def action_group(self) -> None:

@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from ... import clock
+from ... import clock, i18n
 from ...cells import printable
 from ...customer_list import (
     COLUMN_BY_KEY,
@@ -341,10 +341,10 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         if message.matches is None:
             figure = _("counting …")
         elif message.total is None or not (query.search.strip() or query.filters):
-            figure = _("{count} customers").format(count=f"{message.matches:,}")
+            figure = _("{count} customers").format(count=i18n.number(message.matches))
         else:
             figure = _("{count} of {total} customers").format(
-                count=f"{message.matches:,}", total=f"{message.total:,}"
+                count=i18n.number(message.matches), total=i18n.number(message.total)
             )
         text = _("{figure} · sorted by {sort}").format(figure=figure, sort=sort)
         if message.total == 0:

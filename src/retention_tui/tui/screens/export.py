@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar, Static
 
-from ... import clock, customer_list
+from ... import clock, customer_list, i18n
 from ...customer_list import CustomerQuery, ListContext
 from ...db import connect
 from ...errors import RetentionError
@@ -108,7 +108,7 @@ class ExportScreen(ReportsWorkerErrors, ModalScreen[int | None]):
     def _finished(self, message: Finished) -> None:
         self.app.notify(
             _("Exported {rows} customers to {path}.").format(
-                rows=f"{message.rows:,}", path=message.path
+                rows=i18n.number(message.rows), path=message.path
             ),
             markup=False,
         )

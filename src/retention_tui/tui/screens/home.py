@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ... import tags
+from ... import i18n, tags
 from ...agenda import CALLBACK, AgendaItem
 from ...cells import printable
 from ...i18n import _, pgettext
@@ -118,14 +118,14 @@ class HomeScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         table.add_column(justify="left", style="dim", no_wrap=True)
         table.add_column(justify="right", style="bold", no_wrap=True)
         rows = [
-            (_("Customers"), f"{ov.customers:,}"),
-            (_("Active customers (last 12 months)"), f"{ov.active_customers:,}"),
-            (_("Vehicles"), f"{ov.vehicles:,}"),
-            (_("Visits"), f"{ov.visits:,}"),
+            (_("Customers"), i18n.number(ov.customers)),
+            (_("Active customers (last 12 months)"), i18n.number(ov.active_customers)),
+            (_("Vehicles"), i18n.number(ov.vehicles)),
+            (_("Visits"), i18n.number(ov.visits)),
             (_("First visit"), _date(ov.first_visit)),
             (_("Last visit"), _date(ov.last_visit)),
-            (_("Departures recorded"), f"{ov.departures:,}"),
-            (_("Campaigns"), f"{ov.campaigns:,}"),
+            (_("Departures recorded"), i18n.number(ov.departures)),
+            (_("Campaigns"), i18n.number(ov.campaigns)),
             (_("Today"), ov.today.isoformat()),
             (_("Schema version"), str(ov.schema_version)),
         ]

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 
-from ... import loyalty, settings
+from ... import i18n, loyalty, settings
 from ...db import connect
 from ...i18n import _
 from ...loyalty import LapseFollowUp, LoyaltyMonth
@@ -146,11 +146,14 @@ class LoyaltyScreen(ReportsWorkerErrors, Screen[None]):
             follow = data.follow_up.get(row.month)
             mark = " ◔" if row.in_window else "  "
             cells = [
-                Text(f"{row.month}{mark}"),
+                Text(f"{i18n.month_label(row.month.year, row.month.month)}{mark}"),
                 row.active,
                 row.new,
                 row.lapsed,
-                Text(f"{row.net:+,}", style="green" if row.net > 0 else "red" if row.net else ""),
+                Text(
+                    ("+" if row.net > 0 else "") + i18n.number(row.net),
+                    style="green" if row.net > 0 else "red" if row.net else "",
+                ),
                 row.visits,
                 row.mot,
                 row.mot_samples,
@@ -159,7 +162,10 @@ class LoyaltyScreen(ReportsWorkerErrors, Screen[None]):
                 follow.confirmed_lost if follow else 0,
             ]
             table.add_row(
-                *(c if isinstance(c, Text) else Text(f"{c:,}", justify="right") for c in cells)
+                *(
+                    c if isinstance(c, Text) else Text(i18n.number(c), justify="right")
+                    for c in cells
+                )
             )
         if self._shown:
             table.cursor_coordinate = table.validate_cursor_coordinate(cursor)

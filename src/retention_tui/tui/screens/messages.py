@@ -28,7 +28,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from ... import messages, outbox
+from ... import i18n, messages, outbox
 from ...cells import printable
 from ...errors import RetentionError
 from ...i18n import _, pgettext
@@ -45,7 +45,7 @@ def length_text(channel: str, subject: str | None, body: str) -> str:
         return _("{units} characters, {encoding}: {parts} SMS ({left} left in the last)").format(
             units=size.units, encoding=size.encoding, parts=size.segments, left=size.left
         )
-    return _("{n} characters").format(n=f"{len(body):,}")
+    return _("{n} characters").format(n=i18n.number(len(body)))
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ class SendForm(_Form):
         if message.parts is not None:
             fewest, most, total = message.parts
             text += "; " + _("{fewest}–{most} SMS per customer, {total} in all").format(
-                fewest=fewest, most=most, total=f"{total:,}"
+                fewest=fewest, most=most, total=i18n.number(total)
             )
         length.update(Text(text))
 
@@ -235,11 +235,11 @@ def send_message(screen: Any, db_path: Path, what: str, ids: Callable[[Any], lis
             done = write_db(db_path, lambda conn: messages.queue(
                 conn, template_id, ids(conn), batch=batch, offer=offer))  # fmt: skip
             text = _("{queued} messages queued; they go out in the background.").format(
-                queued=f"{done.queued:,}"
+                queued=i18n.number(done.queued)
             )
             if done.audience.skipped_total:
                 text += " " + _("{n} left out (no consent, blocked or no address).").format(
-                    n=f"{done.audience.skipped_total:,}"
+                    n=i18n.number(done.audience.skipped_total)
                 )
             screen.app.call_from_thread(screen.app.notify, text, markup=False)
             screen.app.call_from_thread(screen.app.start_sender)
@@ -461,7 +461,7 @@ class OutboxScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
     def action_retry_all(self) -> None:
         self.save_change(
             lambda conn: outbox.retry(conn, outbox.ids_in(conn, "failed")),
-            lambda n: _("{n} failed messages queued again.").format(n=f"{n:,}"),  # type: ignore[str-format]
+            lambda n: _("{n} failed messages queued again.").format(n=i18n.number(n)),  # type: ignore[str-format]
         )
         self.app.start_sender()  # type: ignore[attr-defined]
 

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from ... import reasons, roles
+from ... import i18n, reasons, roles
 from ...cells import printable
 from ...db import connect
 from ...i18n import _
@@ -149,7 +149,7 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         table.add_row(
             Text(group),
             Text(printable(use.label)),
-            Text(f"{use.uses:,}", justify="right"),
+            Text(i18n.number(use.uses), justify="right"),
             Text(use.first_used or ""),
             Text(use.last_used or ""),
         )

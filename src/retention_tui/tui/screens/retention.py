@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ... import churn, loyalty
+from ... import churn, i18n, loyalty
 from ...cells import printable
 from ...churn import AdvisorRetention, InvoiceRow
 from ...customer_list import CustomerQuery
@@ -87,9 +87,9 @@ class RetentionScreen(ReportsWorkerErrors, Screen[None]):
         for row in self.rows:
             table.add_row(
                 Text(printable(row.advisor)),
-                Text(f"{row.served:,}", justify="right"),
-                Text(f"{row.came_back:,}", justify="right"),
-                Text(f"{row.share:.1%}", justify="right"),
+                Text(i18n.number(row.served), justify="right"),
+                Text(i18n.number(row.came_back), justify="right"),
+                Text(i18n.percent(row.share, 1), justify="right"),
             )
         info = _(
             "Of the customers each advisor served in the twelve months that ended {window} "
@@ -102,8 +102,8 @@ class RetentionScreen(ReportsWorkerErrors, Screen[None]):
         for row in reversed(message.invoices):
             invoices.add_row(
                 Text(row.period),
-                Text(f"{row.invoices:,}", justify="right"),
-                Text(f"{row.average:,.2f}", justify="right"),
+                Text(i18n.number(row.invoices), justify="right"),
+                Text(i18n.decimal(row.average, 2), justify="right"),
             )
 
     def action_customers(self) -> None:

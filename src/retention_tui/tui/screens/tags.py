@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ... import tags, trade_ins
+from ... import i18n, tags, trade_ins
 from ...cells import printable
 from ...errors import RetentionError
 from ...i18n import _, pgettext
@@ -272,7 +272,7 @@ def booked_text(tagging: Tagging, found: list[int], added: int) -> str:
             _("Tag {code} booked.") if added else _("Tag {code} refreshed (it was valid already).")
         ).format(code=tagging.code)
     return _("Tag {code}: {added} tagged, {refreshed} refreshed.").format(
-        code=tagging.code, added=f"{added:,}", refreshed=f"{refreshed:,}"
+        code=tagging.code, added=i18n.number(added), refreshed=i18n.number(refreshed)
     )
 
 
@@ -501,7 +501,7 @@ class TagCatalogueScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 Text(t.code, style=style), Text(_(t.group), style=style), Text(valid, style=style),
                 Text("1–6" if t.graded else "", style=style),
                 Text(_("yes") if t.automatic else "", style=style),
-                Text(f"{t.uses:,}", justify="right", style=style),
+                Text(i18n.number(t.uses), justify="right", style=style),
             )  # fmt: skip
         if message.rows:
             table.move_cursor(row=min(keep, len(message.rows) - 1))
