@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
-from retention_tui import clock
+from retention_tui import clock, i18n
 from retention_tui.demo import build_demo
-from retention_tui.tui.app import RetentionApp
 
 TODAY = dt.date(2026, 11, 23)
 SEED = 1
@@ -22,8 +23,36 @@ SIZE = (120, 36)
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
 
+# The README shows the app in two more languages: the desktop and the loyalty table.
+LANGUAGES = ("nl", "zh")
+
+
+async def shoot_language(db: Path, language: str) -> list[Path]:
+    """The desktop and the loyalty table in ``language`` (set before the app is imported)."""
+    from retention_tui.tui.app import RetentionApp
+
+    saved: list[Path] = []
+    app = RetentionApp(db_path=db)
+    async with app.run_test(size=SIZE) as pilot:
+
+        async def save(name: str) -> None:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause(0.2)
+            saved.append(Path(app.save_screenshot(f"{name}-{language}.svg", str(OUT))))
+
+        await pilot.pause(0.2)
+        await save("desktop")
+        await pilot.press("m")
+        await save("loyalty")
+    return saved
+
+
 async def shoot(db: Path) -> list[Path]:
     """Drive the app like a user and save one SVG per screen state."""
+    from retention_tui.tui.app import RetentionApp
+
     saved: list[Path] = []
     app = RetentionApp(db_path=db)
     async with app.run_test(size=SIZE) as pilot:
@@ -140,11 +169,19 @@ async def shoot(db: Path) -> list[Path]:
 def main() -> None:
     clock.set_today(TODAY)
     OUT.mkdir(exist_ok=True)
+    if len(sys.argv) == 3 and sys.argv[1] == "--language":
+        # A fresh interpreter per language: key labels are translated at import.
+        i18n.set_language(sys.argv[2])
+        for path in asyncio.run(shoot_language(Path("demo.db"), sys.argv[2])):
+            print(f"wrote {path.relative_to(OUT.parent)}")
+        return
     with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp:
         os.chdir(tmp)  # the app shows the path: keep it short and stable
         build_demo(Path(tmp) / "demo.db", customers=CUSTOMERS, seed=SEED)
         for path in asyncio.run(shoot(Path("demo.db"))):
             print(f"wrote {path.relative_to(OUT.parent)}")
+        for language in LANGUAGES:
+            subprocess.run([sys.executable, __file__, "--language", language], check=True)
 
 
 if __name__ == "__main__":

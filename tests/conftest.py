@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +25,11 @@ def fixed_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[dt.date]:
     an account called "tester" (tests/test_ssh_shared.py logs in as real accounts).
     """
     monkeypatch.setattr(audit, "_login_name", lambda: "tester")
-    # English, whatever the machine's locale (subprocesses follow LANGUAGE too).
-    monkeypatch.setenv("LANGUAGE", "en")
-    i18n.set_language("en")
+    # English, whatever the machine's locale (subprocesses follow LANGUAGE too); the
+    # per-language runs of tests/languages set RETENTION_TUI_TEST_LANG.
+    language = os.environ.get("RETENTION_TUI_TEST_LANG") or "en"
+    monkeypatch.setenv("LANGUAGE", language)
+    i18n.set_language(language)
     monkeypatch.delenv("RETENTION_TUI_DB", raising=False)
     monkeypatch.delenv("RETENTION_TUI_TODAY", raising=False)
     clock.set_today(TODAY)
