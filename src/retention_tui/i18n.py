@@ -264,6 +264,17 @@ def shown_date(value: str | dt.date | None) -> str:
         return str(value)
 
 
+def shown_moment(value: str | None) -> str:
+    """A stored ISO timestamp (``2026-11-23 10:30:00``) as the language writes the day,
+    then the time to the minute; a day alone, or other text, as :func:`shown_date` does."""
+    if not value:
+        return ""
+    text = str(value)
+    if len(text) >= 16 and text[10] in " T":
+        return f"{shown_date(text[:10])} {text[11:16]}"
+    return shown_date(text)
+
+
 def month_label(year: int, month: int) -> str:
     """A month in a table: 2026-11 in English, "nov 2026", "Nov. 2026", "2026年11月" ..."""
     if _language == "en":

@@ -200,7 +200,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             ],
             [
                 (
-                    v["date"],
+                    i18n.shown_date(v["date"]),
                     v["invoice_no"],
                     v["plate"],
                     i18n.decimal(v["amount"], 2) if v["amount"] is not None else "",
@@ -225,10 +225,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             [_("When"), _("Outcome"), _("Note"), _("Callback"), _("By"), _("Campaign")],
             [
                 (
-                    c["called_at"],
+                    i18n.shown_moment(c["called_at"]),
                     _(c["outcome"]),
                     c["note"],
-                    c["callback_at"],
+                    i18n.shown_moment(c["callback_at"]),
                     c["operator"],
                     c["campaign"],
                 )
@@ -238,7 +238,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self._fill(
             "nps",
             [_("Score"), _("By"), _("When")],
-            [(n["score"], n["operator"], n["recorded_at"]) for n in card.nps_history],
+            [
+                (n["score"], n["operator"], i18n.shown_moment(n["recorded_at"]))
+                for n in card.nps_history
+            ],
         )
         self._fill(
             "lights",
@@ -247,10 +250,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                 (
                     _(h["light"]),
                     h["reason"],
-                    h["assessed_on"],
+                    i18n.shown_date(h["assessed_on"]),
                     _(h["source"]),
                     h["operator"],
-                    h["recorded_at"],
+                    i18n.shown_moment(h["recorded_at"]),
                 )
                 for h in card.light_history
             ],
@@ -258,7 +261,10 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         self._fill(
             "departures",
             [_("Date"), _("Reason"), _("Note"), _("By")],
-            [(x["departed_on"], x["reason"], x["note"], x["operator"]) for x in card.departures],
+            [
+                (i18n.shown_date(x["departed_on"]), x["reason"], x["note"], x["operator"])
+                for x in card.departures
+            ],
         )
         self._fill(
             "campaigns",
@@ -266,8 +272,8 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
              _("Last call"), _("Came back")],
             [
                 (h.campaign, _(h.kind), pgettext("campaign", h.status), _(h.state), h.attempts,
-                 _(h.last_outcome) if h.last_outcome else "", (h.last_called_at or "")[:16],
-                 h.came_back_on or "")
+                 _(h.last_outcome) if h.last_outcome else "", i18n.shown_moment(h.last_called_at),
+                 i18n.shown_date(h.came_back_on))
                 for h in message.history
             ],
         )  # fmt: skip
@@ -277,8 +283,9 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             [_("Queued"), _("Channel"), _("Template"), _("To"), _("State"), _("Sent"),
              _("Last error")],
             [
-                (m.created_at, messages.channel_label(m.channel), m.template, m.recipient,
-                 outbox.status_label(m.status), m.sent_at or "", m.last_error or "")
+                (i18n.shown_moment(m.created_at), messages.channel_label(m.channel), m.template,
+                 m.recipient, outbox.status_label(m.status), i18n.shown_moment(m.sent_at),
+                 m.last_error or "")
                 for m in message.sent
             ],
         )  # fmt: skip
@@ -295,12 +302,13 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         for t in booked:
             valid = t.valid_on(today)
             style = "" if valid else "dim"
-            until = t.valid_until or _("no end")
+            until = i18n.shown_date(t.valid_until) if t.valid_until else _("no end")
             if not valid:
-                until = _("{day} (expired)").format(day=t.valid_until)
+                until = _("{day} (expired)").format(day=i18n.shown_date(t.valid_until))
             wishes = trade_ins.Wishes.from_dict(t.wishes).describe() if t.wishes else ""
             cells = (
-                _(t.label), t.grade or "", t.set_on, until, t.follow_up_on or "", t.note,
+                _(t.label), t.grade or "", i18n.shown_date(t.set_on), until,
+                i18n.shown_date(t.follow_up_on), t.note,
                 wishes, t.operator,
             )  # fmt: skip
             table.add_row(*(Text(printable(str(c)), style=style) for c in cells))
