@@ -96,16 +96,13 @@ def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 def _parse_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from .i18n import LANGUAGES, language_code, set_language
+    from .i18n import chosen_language, set_language
 
     if value is not None:
-        code = language_code(value)
-        if code is None:
-            raise click.BadParameter(
-                _("'{value}' is not one of the languages: {codes}.").format(
-                    value=value, codes=", ".join(LANGUAGES)
-                )
-            )
+        try:
+            code = chosen_language(value)
+        except RetentionError as error:
+            raise click.BadParameter(error.message) from None
         set_language(code)  # (the launcher chose it before the help texts were read)
     return value
 
@@ -1607,13 +1604,7 @@ def language(code: str | None, forget: bool) -> None:
         for known, name in i18n.LANGUAGES.items():
             click.echo(f"  {known}  {name}")
         return
-    chosen = i18n.language_code(code)
-    if chosen is None:
-        raise RetentionError(
-            _("'{value}' is not one of the languages: {codes}.").format(
-                value=code, codes=", ".join(i18n.LANGUAGES)
-            )
-        )
+    chosen = i18n.chosen_language(code)
     i18n.save_language(chosen)
     i18n.set_language(chosen)
     click.echo(_("From now on retention-tui speaks {name} to you.").format(

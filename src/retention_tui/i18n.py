@@ -14,6 +14,7 @@ the language is chosen before the command line and the screens are imported
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext
 import os
 import re
@@ -60,6 +61,21 @@ def language_code(text: str | None) -> str | None:
         return None
     code = text.strip().split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
     return code if code in LANGUAGES else None
+
+
+def chosen_language(value: str) -> str:
+    """The code of a language the advisor typed (``--lang``, ``language CODE``); anything
+    else is a sentence naming the languages."""
+    from .errors import RetentionError
+
+    code = language_code(value)
+    if code is None:
+        raise RetentionError(
+            _("'{value}' is not one of the languages: {codes}.").format(
+                value=value, codes=", ".join(LANGUAGES)
+            )
+        )
+    return code
 
 
 def language_from_environment() -> str | None:
@@ -258,10 +274,17 @@ def shown_date(value: str | dt.date | None) -> str:
         return ""
     if isinstance(value, dt.date):
         return date(value)
+    return _shown_day(_language, str(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _shown_day(language: str, text: str) -> str:
+    """:func:`shown_date` of a stored text, remembered: a report of a million customers
+    writes a few thousand distinct days (``language`` is part of the key)."""
     try:
-        return date(dt.date.fromisoformat(str(value)[:10]))
+        return date(dt.date.fromisoformat(text[:10]))
     except ValueError:
-        return str(value)
+        return text
 
 
 def shown_moment(value: str | None) -> str:

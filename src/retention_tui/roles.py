@@ -83,6 +83,12 @@ def refusal(conn: sqlite3.Connection, task: str) -> str:
     return f"{task} {why}"
 
 
+def refusal_for(conn: sqlite3.Connection, task: str) -> str | None:
+    """What refuses ``task`` to the current operator, or None for a manager (a screen reads it
+    once, then says it without asking the database again)."""
+    return None if is_manager(conn) else refusal(conn, task)
+
+
 def require_manager(conn: sqlite3.Connection, task: str) -> None:
     """Refuse ``task`` (a sentence, see :func:`refusal`) unless the operator is a manager."""
     if not is_manager(conn):

@@ -21,15 +21,10 @@ from retention_tui.db import connection, open_database
 from retention_tui.tui.app import RetentionApp
 from retention_tui.tui.screens.call_session import CallSessionScreen, NoteForm
 from retention_tui.tui.screens.card_forms import ConfirmForm
-from retention_tui.tui.screens.customer_card import CustomerCardScreen
+
+from .test_card import open_card, settle
 
 SIZE = (120, 40)
-
-
-async def settle(pilot: Pilot) -> None:
-    await pilot.pause(0.05)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def until(pilot: Pilot, condition: Callable[[], bool], limit: float = 20.0) -> None:
@@ -62,14 +57,6 @@ def lock_holder(desk_db: Path) -> Iterator[sqlite3.Connection]:
     if holder.in_transaction:
         holder.execute("ROLLBACK")
     holder.close()
-
-
-async def open_card(pilot: Pilot, row: int) -> CustomerCardScreen:
-    await settle(pilot)
-    await pilot.press(*["down"] * row, "enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, CustomerCardScreen)
-    return pilot.app.screen
 
 
 def text_of(screen: object) -> str:

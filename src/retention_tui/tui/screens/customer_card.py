@@ -163,11 +163,9 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         conn = connect(self.db_path, readonly=True)
         try:
             card = customers.customer_card(conn, customer_id, ListContext.load(conn))
-            refusal = None
-            if not roles.is_manager(conn):
-                refusal = roles.refusal(
-                    conn, _("Setting the traffic light by hand is a manager's task.")
-                )
+            refusal = roles.refusal_for(
+                conn, _("Setting the traffic light by hand is a manager's task.")
+            )
             history = campaigns.customer_history(conn, customer_id)
             booked = tags.of_customer(conn, customer_id)
             sent = outbox.messages(conn, customer_id=customer_id, limit=200)

@@ -108,9 +108,7 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         try:
             uses = reasons.reason_uses(conn)
             groups = reasons.clusters(conn)
-            refusal = None
-            if not roles.is_manager(conn):
-                refusal = roles.refusal(conn, _("Changing the reasons is a manager's task."))
+            refusal = roles.refusal_for(conn, _("Changing the reasons is a manager's task."))
         finally:
             conn.close()
         self.post_message(self.Loaded(uses, groups, refusal))
