@@ -38,9 +38,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_desktop import SIZE, TODAY, ms, p95
 
 SEED = 1
-# The desktop's targets at 1,000,000 customers (README, Speed).
-TARGET_PAGE = (0.069, 0.110)  # median, p95: keystroke to first page on screen
-TARGET_COUNT = (0.071, 0.148)  # median, p95: keystroke to exact count on screen
+# The desktop's latency targets at 1,000,000 customers (issue 4): keystroke to first page on
+# screen, median <= 100 ms and p95 <= 200 ms, debounce included; the exact count shown within
+# 300 ms (taken here as its p95; the worst is printed beside it).
+TARGET_PAGE = (0.100, 0.200)
+TARGET_COUNT = 0.300
+# What the desktop itself reached for filters without tags (README, Speed): printed as a
+# second, stricter yardstick.
+DESKTOP_PAGE = (0.069, 0.110)
+DESKTOP_COUNT = (0.071, 0.148)
 # A filter over either of these gets its query plan printed.
 SLOW_PAGE = 0.150
 SLOW_COUNT = 0.300
@@ -552,10 +558,16 @@ def summary(name: str, samples: list[tuple[float, float]], raw: list[tuple[float
         f" p95 {ms(p95([r[0] for r in raw]))})"
     )
     print(
-        f"  count shown: median {ms(count_median)} [{verdict(count_median, TARGET_COUNT[0])}]"
-        f"  p95 {ms(count_p95)} [{verdict(count_p95, TARGET_COUNT[1])}]  worst {ms(max(counts))}"
+        f"  count shown: median {ms(count_median)}"
+        f"  p95 {ms(count_p95)} [{verdict(count_p95, TARGET_COUNT)}]  worst {ms(max(counts))}"
         f"   (raw SQLite median {ms(statistics.median(r[1] for r in raw))},"
         f" p95 {ms(p95([r[1] for r in raw]))})"
+    )
+    print(
+        "  against the desktop's own figures: first page"
+        f" {verdict(page_median, DESKTOP_PAGE[0])}/{verdict(page_p95, DESKTOP_PAGE[1])},"
+        f" count {verdict(count_median, DESKTOP_COUNT[0])}/{verdict(count_p95, DESKTOP_COUNT[1])}"
+        " (median/p95)"
     )
 
 
@@ -605,9 +617,10 @@ def measure(db: Path, show_plans: bool, rounds: int) -> None:
             and not x.startswith("(ref) view")))  # fmt: skip
     summary("reference view without tags", *group(lambda x: x.startswith("(ref) view")))
     print(
-        f"targets (README, 1,000,000 customers): first page median {ms(TARGET_PAGE[0])},"
-        f" p95 {ms(TARGET_PAGE[1])}; count median {ms(TARGET_COUNT[0])},"
-        f" p95 {ms(TARGET_COUNT[1])}"
+        f"targets (issue 4, 1,000,000 customers): first page median {ms(TARGET_PAGE[0])},"
+        f" p95 {ms(TARGET_PAGE[1])}; count within {ms(TARGET_COUNT)} (p95). The desktop's own"
+        f" figures: first page {ms(DESKTOP_PAGE[0])} / {ms(DESKTOP_PAGE[1])},"
+        f" count {ms(DESKTOP_COUNT[0])} / {ms(DESKTOP_COUNT[1])}"
     )
     slow = [
         label

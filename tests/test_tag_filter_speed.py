@@ -131,13 +131,17 @@ def reference(conn: sqlite3.Connection, terms: list) -> set[int]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(bookings=st.lists(booking, max_size=60), terms=filter_line, with_city=st.booleans())
+@given(
+    bookings=st.lists(booking, max_size=60),
+    terms=filter_line,
+    beside=st.sampled_from(["", "last visit", "search"]),
+)
 def test_every_plan_finds_what_the_bookings_say(
     shop: sqlite3.Connection,
     monkeypatch: pytest.MonkeyPatch,
     bookings: list,
     terms: list,
-    with_city: bool,
+    beside: str,
 ) -> None:
     ids = [row[0] for row in shop.execute("SELECT id FROM customers ORDER BY id")]
     tag_ids = dict(shop.execute("SELECT code, id FROM tags").fetchall())
@@ -154,12 +158,17 @@ def test_every_plan_finds_what_the_bookings_say(
     ctx = ListContext.load(shop)
     filters: tuple[tuple[str, str], ...] = (("tags", line_text(terms)),)
     expected = reference(shop, terms)
-    if with_city:
+    search = ""
+    if beside == "last visit":
         # another column beside the tags: its own result is not what is tested here
         city = CustomerQuery(filters=(("last_visit", "<2026-06"),))
         expected &= set(cl.snapshot(shop, city, ctx) or ())
         filters += (("last_visit", "<2026-06"),)
-    query = CustomerQuery(filters=filters)
+    elif beside == "search":
+        # text the search index answers: with many hits the count reads the tag's bookings
+        search = "extra"
+        expected &= set(cl.snapshot(shop, CustomerQuery(search=search), ctx) or ())
+    query = CustomerQuery(filters=filters, search=search)
     pages = {}
     for plan, (few_rows, small_match, walk_customers) in PLANS.items():
         monkeypatch.setattr(cl, "TAG_FEW_ROWS", few_rows)
@@ -208,3 +217,25 @@ def test_the_validity_test_can_use_the_expression_index(shop: sqlite3.Connection
     plan = " ".join(row[3] for row in shop.execute(f"EXPLAIN QUERY PLAN {sql}", params))
     assert "customer_tags_valid" in plan
     assert "<expr>>?" in plan.replace(" ", "")
+
+
+def test_text_and_a_tag_are_counted_from_the_bookings(
+    shop: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With many text hits the count reads the tag's bookings among them (the test above
+    checks its figure); with few, the hits are tested one by one."""
+    ctx = ListContext.load(shop)
+    query = CustomerQuery(search="extra", filters=(("tags", "inspection"),))
+    ran: list[str] = []
+    shop.set_trace_callback(ran.append)
+    try:
+        monkeypatch.setattr(cl, "SMALL_MATCH", -1)
+        cl.count(shop, query, ctx)
+        assert any("count(DISTINCT ct.customer_id)" in sql and "customer_search" in sql
+                   for sql in ran)  # fmt: skip
+        ran.clear()
+        monkeypatch.setattr(cl, "SMALL_MATCH", 10**9)
+        cl.count(shop, query, ctx)
+        assert not any("count(DISTINCT" in sql for sql in ran)
+    finally:
+        shop.set_trace_callback(None)

@@ -24,7 +24,6 @@ import json
 import math
 import re
 import sqlite3
-import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from typing import Any, TextIO
 
 from . import audit, clock, csvfile, i18n, loyalty, settings, tags
 from .db import write
+from .db.connection import Deadline, rows_at_once
 from .errors import RetentionError
 from .i18n import _
 from .months import Month
@@ -526,6 +526,19 @@ def _empty_test(col: ListColumn, raw: str, ctx: ListContext, out: Compiled) -> b
     """Handle ``""`` and ``!""``; True when ``raw`` was one of them."""
     if raw not in ('""', '!""', "''", "!''"):
         return False
+    if col.kind == "tags":
+        # No valid tag at all: a tag term over every tag, so it is counted and walked the way
+        # a single tag is (the customers holding one, counted at once, taken from the total).
+        tests, params = f"{ctx.valid_sql} >= ?", (ctx.today.isoformat(),)
+        out.tag_terms.append(
+            TagTerm(
+                tests,
+                params,
+                negated=not raw.startswith("!"),
+                rows=(f"SELECT 1 FROM customer_tags ct WHERE {tests}", params),
+            )
+        )
+        return True
     sql = ctx.expand(col.empty_sql or "0")
     out.where.append((f"({sql})" if not raw.startswith("!") else f"NOT ({sql})", []))
     if col.needs_vehicle:
@@ -1200,31 +1213,26 @@ def first_page(
     """
     sql, params = _select(conn, query, ctx, "c.id", ordered=True, limit=limit)
     if " INDEXED BY " not in sql:
-        return [row[0] for row in conn.execute(sql, params)]
-    deadline = time.perf_counter() + WALK_BUDGET
-    gave_up = False
-
-    def over_budget() -> int:
-        nonlocal gave_up
-        gave_up = time.perf_counter() > deadline
-        return 1 if gave_up else 0
-
-    conn.set_progress_handler(over_budget, 2_000)
-    try:
-        return [row[0] for row in conn.execute(sql, params)]
-    except sqlite3.OperationalError:
-        if not gave_up:
-            raise  # interrupted by a newer query, or a real error
-    finally:
-        conn.set_progress_handler(None, 0)
+        return rows_at_once(conn, sql, params, columns="id")
+    with Deadline(conn, WALK_BUDGET) as walk:
+        try:
+            return rows_at_once(conn, sql, params, columns="id")
+        except sqlite3.OperationalError:
+            if not walk.passed:
+                raise  # interrupted by a newer query, or a real error
     sql, params = _select(conn, query, ctx, "c.id", ordered=True, limit=limit, may_walk=False)
-    return [row[0] for row in conn.execute(sql, params)]
+    return rows_at_once(conn, sql, params, columns="id")
+
+
+def total(conn: sqlite3.Connection) -> int:
+    """How many customers there are."""
+    return int(conn.execute("SELECT count(*) FROM customers").fetchone()[0])
 
 
 def count(conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext) -> int:
     """How many customers match."""
     if not query.is_filtered:
-        return int(conn.execute("SELECT count(*) FROM customers").fetchone()[0])
+        return total(conn)
     compiled = query.compile(ctx)
     plain = not compiled.where and query.scope is None
     indexed_only = compiled.indexed and len(compiled.indexed) == len(compiled.checks)
@@ -1242,6 +1250,20 @@ def count(conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext) -> i
         if term.negated:
             sql = f"SELECT (SELECT count(*) FROM customers) - ({sql})"
         return int(conn.execute(sql, term.params).fetchone()[0])
+    if plain and indexed_only and len(compiled.tag_terms) == 1:
+        # Text found by the index and one tag: when the text finds many, count the tag's
+        # bookings whose customer is among the hits (one set to build, not two).
+        term = compiled.tag_terms[0]
+        sub_sql, sub_params = compiled.candidates()
+        many = conn.execute(
+            f"SELECT count(*) FROM ({sub_sql} LIMIT {SMALL_MATCH + 1})", sub_params
+        ).fetchone()[0]
+        if many > SMALL_MATCH and not term.negated and not term.join:
+            sql = (
+                f"SELECT count(DISTINCT ct.customer_id) FROM {term.source}"
+                f" WHERE {term.tests} AND ct.customer_id IN ({sub_sql})"
+            )
+            return int(conn.execute(sql, [*term.params, *sub_params]).fetchone()[0])
     sql, params = _select(conn, query, ctx, "count(*)", ordered=False)
     return int(conn.execute(sql, params).fetchone()[0])
 
@@ -1325,12 +1347,16 @@ def format_cell(key: str, value: Any) -> str:
 
 
 _ROW_SQL = """
-SELECT c.id, c.customer_no, c.name, coalesce(c.phone, c.mobile), c.city,
-       v.brand, v.model, v.plate, c.advisor, c.last_visit, {status}, c.traffic_light, c.nps,
-       {retention}, {caring}, c.email
+SELECT c.id, c.customer_no, c.name, coalesce(c.phone, c.mobile) AS phone, c.city,
+       v.brand, v.model, v.plate, c.advisor, c.last_visit, {status} AS status,
+       c.traffic_light, c.nps, {retention} AS retention, {caring} AS caring, c.email
 FROM customers c LEFT JOIN vehicles v ON v.id = c.main_vehicle_id
 WHERE c.id IN ({marks})
 """
+_ROW_COLUMNS = (
+    "json_array(id, customer_no, name, phone, city, brand, model, plate, advisor, last_visit,"
+    " status, traffic_light, nps, retention, caring, email)"
+)
 
 
 def fetch_rows(
@@ -1345,7 +1371,7 @@ def fetch_rows(
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
         sql = ctx.expand(_ROW_SQL.replace("{marks}", ", ".join("?" * len(chunk))))
-        for record in conn.execute(sql, chunk):
+        for record in rows_at_once(conn, sql, chunk, columns=_ROW_COLUMNS):
             (cid, number, name, phone, city, brand, model, plate, advisor, last, status,
              light, nps, retention, caring, email) = record  # fmt: skip
             vehicle = " ".join(part for part in (brand, model) if part)

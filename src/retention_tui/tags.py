@@ -29,6 +29,7 @@ from rapidfuzz import process
 
 from . import audit, clock, roles
 from .db import write
+from .db.connection import rows_at_once
 from .errors import RetentionError
 from .i18n import _
 from .textfold import fold
@@ -521,12 +522,14 @@ def valid_codes(conn: sqlite3.Connection, customer_ids: Sequence[int]) -> dict[i
     found: dict[int, str] = {}
     for start in range(0, len(customer_ids), 500):
         chunk = list(customer_ids[start : start + 500])
-        rows = conn.execute(
-            "SELECT ct.customer_id, group_concat(t.code, ' ') FROM customer_tags ct"
+        rows = rows_at_once(
+            conn,
+            "SELECT ct.customer_id, group_concat(t.code, ' ') AS codes FROM customer_tags ct"
             " JOIN tags t ON t.id = ct.tag_id"
             f" WHERE ct.customer_id IN ({', '.join('?' * len(chunk))})"
             " AND coalesce(ct.valid_until, ?) >= ? GROUP BY ct.customer_id",
             (*chunk, NO_END, today_text()),
+            columns="json_array(customer_id, codes)",
         )
         found.update((cid, text) for cid, text in rows)
     return found

@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from ... import campaigns, churn, clock, customers, tags
 from ...campaigns import Campaign, Claim, Membership
@@ -42,6 +42,7 @@ from ...paths import user_data_dir
 from ...tags import Tagging
 from ..errors import ReportsWorkerErrors
 from ..saving import offer_retry
+from ..widgets.footer import KeysFooter
 from .card_forms import FORM_CSS, NpsForm, _Form
 
 # One key per outcome; the footer shows them, the help screen explains them.
@@ -283,7 +284,7 @@ class CallSessionScreen(ReportsWorkerErrors, Screen[None]):
                 yield Static("", id="session-script")
                 yield Static(_legend(), id="session-keys")
         yield Static("", id="session-log", markup=False)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self._take(resume=True)

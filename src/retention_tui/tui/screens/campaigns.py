@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import campaigns, i18n
@@ -25,6 +25,7 @@ from ...errors import RetentionError
 from ...i18n import _, pgettext
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
+from ..widgets.footer import KeysFooter
 from .card_forms import FORM_CSS, ConfirmForm, _Form
 from .desktop import ScopedListScreen
 
@@ -298,7 +299,7 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         yield Header()
         yield Static(_("Reading the campaigns …"), id="campaigns-info", markup=False)
         yield DataTable(id="campaigns-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.reload()
@@ -475,7 +476,7 @@ class CampaignReportScreen(ReportsWorkerErrors, Screen[None]):
         yield Header()
         yield Static(_("Counting …"), id="report-info", markup=False)
         yield DataTable(cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = printable(self.found.name)

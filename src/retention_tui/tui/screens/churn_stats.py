@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ... import churn, i18n, settings
 from ...cells import printable
@@ -20,6 +20,7 @@ from ...customer_list import CustomerQuery
 from ...db import connect
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
+from ..widgets.footer import KeysFooter
 from .desktop import ScopedListScreen
 
 
@@ -59,7 +60,7 @@ class ChurnScreen(ReportsWorkerErrors, Screen[None]):
         yield Header()
         yield Static("", id="churn-info", markup=False)
         yield DataTable(id="churn-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = _("Churn")

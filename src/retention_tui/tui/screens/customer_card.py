@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from ... import (
     calls,
@@ -37,6 +37,7 @@ from ...i18n import _, ngettext, pgettext
 from ...tags import CustomerTag
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
+from ..widgets.footer import KeysFooter
 
 TONE_STYLES = {"green": "bold green", "yellow": "bold yellow", "red": "bold red", "on": "bold cyan"}
 
@@ -150,7 +151,7 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             ):
                 with TabPane(label, id=f"tab-{key}"):
                     yield DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.reload()

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, Static
+from textual.widgets import DataTable, Header, Input, Label, Sparkline, Static
 
 from ... import churn, clock, i18n
 from ...cells import printable
@@ -23,6 +23,7 @@ from ...db import connect
 from ...i18n import _
 from ...months import Month
 from ..errors import ReportsWorkerErrors
+from ..widgets.footer import KeysFooter
 from .card_forms import FORM_CSS
 from .desktop import ScopedListScreen
 
@@ -88,7 +89,7 @@ class DepartedScreen(ReportsWorkerErrors, Screen[None]):
         yield Static("", id="departed-info", markup=False)
         yield DataTable(id="departed-table", cursor_type="row", zebra_stripes=True)
         yield Sparkline([], id="departed-trend")
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = _("Departed")

@@ -18,7 +18,7 @@ from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from ... import clock, i18n
 from ...cells import printable
@@ -33,6 +33,7 @@ from ...customer_list import (
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
 from ..widgets.customer_table import CustomerTable
+from ..widgets.footer import KeysFooter
 
 # The desktop's own keys, off on the lists that reuse the desktop (drilldowns, reports).
 DESKTOP_ONLY = (
@@ -253,7 +254,7 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         yield CustomerTable(
             self.db_path, query=self.customer_query, columns=self.table_columns, id="customers"
         )
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.search_input.can_focus = True

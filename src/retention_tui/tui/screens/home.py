@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ... import i18n, tags
 from ...agenda import CALLBACK, AgendaItem
@@ -20,6 +20,7 @@ from ...i18n import _, pgettext
 from ...overview import Overview
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
+from ..widgets.footer import KeysFooter
 
 
 def _date(value: object) -> str:
@@ -92,7 +93,7 @@ class HomeScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             yield Static("", id="home-hint")
             yield DataTable(id="home-agenda", cursor_type="row", zebra_stripes=True)
             yield Static(Text(_("Reading the database …")), id="home-figures")
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         figures = self.query_one("#home-figures")

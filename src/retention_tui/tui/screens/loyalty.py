@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Header, Sparkline, Static
 
 from ... import i18n, loyalty, settings
 from ...db import connect
@@ -20,6 +20,7 @@ from ...i18n import _
 from ...loyalty import LapseFollowUp, LoyaltyMonth
 from ...months import Month
 from ..errors import ReportsWorkerErrors
+from ..widgets.footer import KeysFooter
 
 # How many months the table shows; m steps through these (0: every month with data).
 SPANS = (24, 60, 0, 12)
@@ -103,7 +104,7 @@ class LoyaltyScreen(ReportsWorkerErrors, Screen[None]):
             with Vertical():
                 yield Static(_("Net change (new − lapsed)"), classes="trend-label", markup=False)
                 yield Sparkline([], id="trend-net")
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = _("Loyalty")

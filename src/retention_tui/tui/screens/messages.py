@@ -16,16 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import (
-    DataTable,
-    Footer,
-    Header,
-    Input,
-    Label,
-    OptionList,
-    Static,
-    TextArea,
-)
+from textual.widgets import DataTable, Header, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ... import i18n, messages, outbox
@@ -35,6 +26,7 @@ from ...i18n import _, pgettext
 from ...messages import Audience, Template
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
+from ..widgets.footer import KeysFooter
 from .card_forms import FORM_CSS, _Form
 
 
@@ -368,7 +360,7 @@ class OutboxScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         yield Header()
         yield Static(_("Reading the outbox …"), id="outbox-info", markup=False)
         yield DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -567,7 +559,7 @@ class TemplateEditor(Screen[dict[str, Any] | None]):
                 markup=False,
             )
             yield Static("", id="editor-error", markup=False)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#editor-preview", Static).border_title = _("Preview")
@@ -680,7 +672,7 @@ class TemplatesScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         yield Static(_("Built-in templates are copied (c) to be changed; your own change with "
                        "enter."), id="templates-info", markup=False)  # fmt: skip
         yield DataTable(id="templates-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

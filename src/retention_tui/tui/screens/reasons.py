@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from ... import i18n, reasons, roles
 from ...cells import printable
@@ -22,6 +22,7 @@ from ...i18n import _
 from ...reasons import ReasonUse
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
+from ..widgets.footer import KeysFooter
 from .card_forms import FORM_CSS
 
 
@@ -95,7 +96,7 @@ class ReasonsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         yield Header()
         yield Static("", id="reasons-info", markup=False)
         yield DataTable(id="reasons-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = _("Reasons")

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ... import churn, i18n, loyalty
 from ...cells import printable
@@ -19,6 +19,7 @@ from ...customer_list import CustomerQuery
 from ...db import connect
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
+from ..widgets.footer import KeysFooter
 from .desktop import ScopedListScreen
 
 
@@ -60,7 +61,7 @@ class RetentionScreen(ReportsWorkerErrors, Screen[None]):
         yield DataTable(id="retention-table", cursor_type="row", zebra_stripes=True)
         yield Static(_("Average invoice per year"), classes="report-info", markup=False)
         yield DataTable(id="invoice-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = _("Retention")

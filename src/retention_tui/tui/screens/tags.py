@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import i18n, tags, trade_ins
@@ -26,6 +26,7 @@ from ...tags import CustomerTag, Tag, Tagging
 from ...textfold import fold
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
+from ..widgets.footer import KeysFooter
 from .card_forms import FORM_CSS, _Form
 
 
@@ -462,7 +463,7 @@ class TagCatalogueScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         yield Header()
         yield Static(_("Reading the catalogue …"), id="catalogue-info", markup=False)
         yield DataTable(id="catalogue-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -641,7 +642,7 @@ class TradeInScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
                        "records it on the last (ctrl+s at any time)."),
                      id="trade-info", markup=False)  # fmt: skip
         yield DataTable(id="trade-matches", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

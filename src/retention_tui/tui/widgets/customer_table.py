@@ -1,8 +1,10 @@
 """The desktop's customer table: a virtual ``ScrollView`` over SQLite pages.
 
-Only the rows on screen are drawn. A query runs in a thread worker in three steps, each posted
-as soon as it is ready: the first page, the exact count, and the snapshot of every matching id
-(an ``array('q')``, 8 MB per million customers). Further pages are fetched by id in workers
+Only the rows on screen are drawn. A query runs in two thread workers on their own connections,
+each result posted as soon as it is ready: one reads the first page and then the snapshot of
+every matching id (an ``array('q')``, 8 MB per million customers), the other the exact count at
+the same time (SQLite lets go of the GIL while it counts, so the count does not wait for the
+page). Further pages are fetched by id in workers
 around the visible window and kept in a small LRU; a generation counter drops results of a
 query the user has already replaced. ``render_line`` never queries and never parses markup:
 cells are plain segments, so a name like ``[bold]x[/]`` shows as typed.
@@ -163,6 +165,10 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._generation = 0
         self._shown: _Shown | None = None
         self._query_conn: sqlite3.Connection | None = None
+        self._count_conn: sqlite3.Connection | None = None
+        self._early_count: CustomerTable._Counted | None = None
+        """A count that arrived before its first page (applied when the page comes)."""
+        self._counted_events: dict[int, threading.Event] = {}
         self._restore_row: int | None = None
         self._painted_events: dict[int, threading.Event] = {}
         self.painted_generation = 0
@@ -174,6 +180,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._pages: LRUCache[int, list[ListRow]] = LRUCache(64)
         self._in_flight: set[int] = set()
         self._strips: LRUCache[tuple, Strip] = LRUCache(512)
+        self._base: Style | None = None
         self.columns = columns
         self._widths = [c.width for c in columns]
         self._offsets: list[int] = []
@@ -235,17 +242,29 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._restore_row = self.cursor_row if query == self.query_in_use else None
         self.query_in_use = query
         painted = self._painted_events[self._generation] = threading.Event()
-        running = self._query_conn
-        if running is not None:
-            # A thread cannot be killed, but its SQLite statement can be stopped.
-            running.interrupt()
+        for stale in self._counted_events.values():
+            stale.set()  # wakes a replaced query's worker, which then sees it is cancelled
+        self._counted_events = {self._generation: threading.Event()}
+        counted = self._counted_events[self._generation]
+        for running in (self._query_conn, self._count_conn):
+            if running is not None:
+                # A thread cannot be killed, but its SQLite statement can be stopped.
+                running.interrupt()
         self.run_worker(
-            lambda g=self._generation, e=painted: self._read_query(g, query, e),
+            lambda g=self._generation, p=painted, c=counted: self._read_query(g, query, p, c),
             thread=True,
             exclusive=True,
             group="customer-query",
             exit_on_error=False,
             name="customer-query",
+        )
+        self.run_worker(
+            lambda g=self._generation, c=counted: self._count_query(g, query, c),
+            thread=True,
+            exclusive=True,
+            group="customer-count",
+            exit_on_error=False,
+            name="customer-count",
         )
         return self._generation
 
@@ -262,7 +281,13 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def _connect(self) -> sqlite3.Connection:
         return connect(self.db_path, readonly=True)
 
-    def _read_query(self, generation: int, query: CustomerQuery, painted: threading.Event) -> None:
+    def _read_query(
+        self,
+        generation: int,
+        query: CustomerQuery,
+        painted: threading.Event,
+        counted: threading.Event,
+    ) -> None:
         worker = get_current_worker()
         try:
             conn = self._connect()
@@ -274,17 +299,12 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
                 if worker.is_cancelled:
                     return
                 self.post_message(self._FirstPage(generation, ctx, ids, rows))
-                matches = customer_list.count(conn, query, ctx)
-                total = (
-                    matches
-                    if not query.is_filtered
-                    else conn.execute("SELECT count(*) FROM customers").fetchone()[0]
-                )
+                # Reading every id holds the GIL for a while: let the first page paint and
+                # the count finish first.
+                painted.wait(0.5)
+                counted.wait(1.0)
                 if worker.is_cancelled:
                     return
-                self.post_message(self._Counted(generation, matches, total))
-                # Reading every id holds the GIL for a while: let the first page paint first.
-                painted.wait(0.5)
                 snapshot = customer_list.snapshot(
                     conn, query, ctx, cancelled=lambda: worker.is_cancelled
                 )
@@ -297,6 +317,27 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         except Exception as error:
             if not was_interrupted(error):
                 self.post_message(self._Failed(generation, error_text(error, self.db_path)))
+
+    def _count_query(self, generation: int, query: CustomerQuery, counted: threading.Event) -> None:
+        worker = get_current_worker()
+        try:
+            conn = self._connect()
+            self._count_conn = conn
+            try:
+                ctx = ListContext.load(conn)
+                matches = customer_list.count(conn, query, ctx)
+                total = matches if not query.is_filtered else customer_list.total(conn)
+                if not worker.is_cancelled:
+                    self.post_message(self._Counted(generation, matches, total))
+            finally:
+                counted.set()
+                if self._count_conn is conn:
+                    self._count_conn = None
+                conn.close()
+        except Exception:
+            # Not reported twice: the page worker reads the same query and says what failed,
+            # and its snapshot of every id brings the count anyway.
+            pass
 
     def _read_page(
         self,
@@ -342,7 +383,11 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             if restore is None:
                 self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
-        self.post_message(self.Counted(None, None))
+        early, self._early_count = self._early_count, None
+        if early is not None and early.generation == message.generation:
+            self._apply_count(early)
+        else:
+            self.post_message(self.Counted(None, None))
         self.call_after_refresh(self._painted, message.generation)
 
     def _painted(self, generation: int) -> None:
@@ -356,13 +401,27 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def _count_arrived(self, message: _Counted) -> None:
         message.stop()
         shown = self._shown
-        if shown is None or message.generation != shown.generation:
+        if message.generation != self._generation:
             return
-        shown.matches, shown.total = message.matches, message.total
-        self.counted_generation = message.generation
-        self.counted_at = time.perf_counter()
-        self._resize()
-        self.post_message(self.Counted(message.matches, message.total))
+        if shown is None or message.generation != shown.generation:
+            self._early_count = message  # quicker than the first page: shown with it
+            return
+        self._apply_count(message)
+
+    def _apply_count(self, message: _Counted) -> None:
+        shown = self._shown
+        assert shown is not None
+        shown.total = message.total
+        if shown.ids is None:  # else the snapshot came first and counted every id
+            shown.matches = message.matches
+            self._counted(message.generation)
+            self._resize()
+        self.post_message(self.Counted(shown.matches, shown.total))
+
+    def _counted(self, generation: int) -> None:
+        if self.counted_generation != generation:
+            self.counted_generation = generation
+            self.counted_at = time.perf_counter()
 
     @on(_Snapshot)
     def _snapshot_arrived(self, message: _Snapshot) -> None:
@@ -372,6 +431,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             return
         shown.ids = message.ids
         shown.matches = len(message.ids)
+        self._counted(message.generation)
         self._resize()
         if self._restore_row is not None:
             # A reload of a long list: back to the row the advisor was on.
@@ -419,6 +479,13 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._request_pages()
         return super().render_lines(crop)
 
+    @property
+    def _base_style(self) -> Style:
+        """``rich_style`` (it walks every ancestor's background) once per style change."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
     def _request_pages(self) -> None:
         shown = self._shown
         if shown is None or shown.ids is None:
@@ -451,7 +518,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             return self._place(self._header_strip(), scroll_x, width)
         index = int(self.scroll_y) + y - HEADER_ROWS
         if index >= self.row_count:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style)
         is_cursor = index == self.cursor_row
         row = self._row(index)
         generation = self._shown.generation if self._shown else 0
@@ -466,11 +533,11 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def _place(self, strip: Strip, scroll_x: int, width: int) -> Strip:
         """The fixed columns, then the others scrolled sideways by ``scroll_x``."""
         fixed = min(self._fixed_width, width)
-        head = strip.crop_extend(0, fixed, self.rich_style)
+        head = strip.crop_extend(0, fixed, self._base_style)
         if fixed >= width:
             return head
         start = self._fixed_width + scroll_x
-        rest = strip.crop_extend(start, start + width - fixed, self.rich_style)
+        rest = strip.crop_extend(start, start + width - fixed, self._base_style)
         return Strip.join([head, rest])
 
     def _header_strip(self) -> Strip:
@@ -491,7 +558,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         return Strip(segments, self._total_width)
 
     def _row_strip(self, row: ListRow | None, is_cursor: bool) -> Strip:
-        base = self.rich_style
+        base = self._base_style
         if is_cursor:
             base = base + self.get_component_rich_style("customer-table--cursor")
         if row is None:
@@ -512,6 +579,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._base = None
         self._strips.clear()
 
     # -- cursor ----------------------------------------------------------------------------
