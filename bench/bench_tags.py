@@ -417,8 +417,8 @@ def explain(db: Path, label: str, query: object) -> None:
 
     conn = connect(db, readonly=True)
     ctx = cl.ListContext.load(conn)
-    page_sql = cl._select(conn, query, ctx, "c.id", ordered=True, limit=2 * PAGE)  # type: ignore[arg-type]
-    count_sql = cl._select(conn, query, ctx, "count(*)", ordered=False)  # type: ignore[arg-type]
+    page_sql = cl._select(conn, query, ctx, "c.id", ordered=True, limit=2 * PAGE)[:2]  # type: ignore[arg-type]
+    count_sql = cl._select(conn, query, ctx, "count(*)", ordered=False)[:2]  # type: ignore[arg-type]
     print(f"\n-- {label}")
     for what, (sql, params) in (("first page", page_sql), ("count", count_sql)):
         print(f"{what}: {sql}")

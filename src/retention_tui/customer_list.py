@@ -28,7 +28,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from . import audit, clock, csvfile, i18n, loyalty, settings, tags
 from .db import write
@@ -43,6 +43,10 @@ from .textfold import digits, fold
 SMALL_MATCH = 5_000
 # How long a first page may walk the sort index before collecting and sorting the matches.
 WALK_BUDGET = 0.25
+# The same when other columns beside the tags leave the share of matches unknown: walking
+# is tried for this long (a page of matches spread through the index takes a few ms), and
+# given up for the sets when the matches turn out rare. Counting them first cost 100 ms.
+WALK_TRY = 0.04
 # A tag term with at most this many valid bookings is taken as a set of ids (reading it is
 # quicker than testing customer after customer until a page is full); above it, each
 # customer met while walking the sort index is tested on its own.
@@ -1104,6 +1108,15 @@ def _tags_walkable(
     return limit <= WALK_CUSTOMERS * share
 
 
+class Select(NamedTuple):
+    """A query's SQL as :func:`_select` planned it."""
+
+    sql: str
+    params: list[Any]
+    tentative: bool = False
+    """The walk of the sort index is a guess: give it ``WALK_TRY``, not ``WALK_BUDGET``."""
+
+
 def _select(
     conn: sqlite3.Connection,
     query: CustomerQuery,
@@ -1113,7 +1126,7 @@ def _select(
     ordered: bool,
     limit: int | None = None,
     may_walk: bool = True,
-) -> tuple[str, list[Any]]:
+) -> Select:
     """The SQL for ``query``, with a plan chosen by how many customers the text terms find.
 
     * few (≤ SMALL_MATCH): take the index hits by id and sort them;
@@ -1131,7 +1144,7 @@ def _select(
     where: list[str] = []
     params: list[Any] = []
     hint = ""
-    walk = False
+    walk = tentative = False
     covered: set[int] = set()
     if compiled.indexed:
         sub_sql, sub_params = compiled.candidates()
@@ -1156,21 +1169,9 @@ def _select(
         # Badge, number, date and tag filters: walk the sort index when they match many.
         # A tag is sized by its bookings (a few index pages), not by testing customers.
         walk = _tags_walkable(conn, compiled.tag_terms, many_rows, limit)
-        if walk and compiled.where:
-            parts = [(f"({sql})", values) for sql, values in compiled.where]
-            # A tag of moderate size as a set of ids lets SQLite start from it.
-            parts += [
-                term.exists() if many_rows[i] > TAG_SIZE_BOUND else term.members()
-                for i, term in enumerate(compiled.tag_terms)
-            ]
-            inner = " AND ".join(sql for sql, _values in parts)
-            inner_params = [v for _sql, values in parts for v in values]
-            probe = conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {inner}"
-                f" LIMIT {SMALL_MATCH + 1})",
-                inner_params,
-            ).fetchone()[0]
-            walk = probe > SMALL_MATCH
+        # How many customers the other columns leave is not known without reading them
+        # (counting up to SMALL_MATCH took longer than walking): the walk is tried briefly.
+        tentative = walk and bool(compiled.where)
     if walk:
         hint = f" INDEXED BY {SORT_INDEXES[query.sort]}"
     elif query.scope is not None and not hint:
@@ -1199,7 +1200,7 @@ def _select(
         sql += " ORDER BY " + _order_sql(query, ctx)
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return sql, params
+    return Select(sql, params, tentative)
 
 
 def first_page(
@@ -1211,16 +1212,18 @@ def first_page(
     rare or bunched at its end the walk is given up after ``WALK_BUDGET`` seconds and the
     matches are collected and sorted instead.
     """
-    sql, params = _select(conn, query, ctx, "c.id", ordered=True, limit=limit)
+    sql, params, tentative = _select(conn, query, ctx, "c.id", ordered=True, limit=limit)
     if " INDEXED BY " not in sql:
         return rows_at_once(conn, sql, params, columns="id")
-    with Deadline(conn, WALK_BUDGET) as walk:
+    with Deadline(conn, WALK_TRY if tentative else WALK_BUDGET) as walk:
         try:
             return rows_at_once(conn, sql, params, columns="id")
         except sqlite3.OperationalError:
             if not walk.passed:
                 raise  # interrupted by a newer query, or a real error
-    sql, params = _select(conn, query, ctx, "c.id", ordered=True, limit=limit, may_walk=False)
+    sql, params, _guess = _select(
+        conn, query, ctx, "c.id", ordered=True, limit=limit, may_walk=False
+    )
     return rows_at_once(conn, sql, params, columns="id")
 
 
@@ -1264,7 +1267,7 @@ def count(conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext) -> i
                 f" WHERE {term.tests} AND ct.customer_id IN ({sub_sql})"
             )
             return int(conn.execute(sql, [*term.params, *sub_params]).fetchone()[0])
-    sql, params = _select(conn, query, ctx, "count(*)", ordered=False)
+    sql, params, _guess = _select(conn, query, ctx, "count(*)", ordered=False)
     return int(conn.execute(sql, params).fetchone()[0])
 
 
@@ -1275,7 +1278,7 @@ def snapshot(
     cancelled: Callable[[], bool] = lambda: False,
 ) -> array | None:
     """Every matching id in display order (8 bytes each); ``None`` if cancelled meanwhile."""
-    sql, params = _select(conn, query, ctx, "c.id", ordered=True)
+    sql, params, _guess = _select(conn, query, ctx, "c.id", ordered=True)
     ids = array("q")
     cursor = conn.execute(sql, params)
     while batch := cursor.fetchmany(20_000):

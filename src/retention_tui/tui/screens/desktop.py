@@ -294,7 +294,7 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         self.customer_query = query
         self.table.show(query)
         self._show_chips()
-        self.table.refresh()
+        self.table.refresh_header()  # its filter marks; the rows change with the first page
         return True
 
     def apply_soon(self, query: CustomerQuery) -> None:

@@ -2,12 +2,13 @@
 
 Only the rows on screen are drawn. A query runs in two thread workers on their own connections,
 each result posted as soon as it is ready: one reads the first page and then the snapshot of
-every matching id (an ``array('q')``, 8 MB per million customers), the other the exact count at
-the same time (SQLite lets go of the GIL while it counts, so the count does not wait for the
-page). Further pages are fetched by id in workers
-around the visible window and kept in a small LRU; a generation counter drops results of a
-query the user has already replaced. ``render_line`` never queries and never parses markup:
-cells are plain segments, so a name like ``[bold]x[/]`` shows as typed.
+every matching id (an ``array('q')``, 8 MB per million customers), the other the exact count.
+The count starts once the first page is read, or after ``COUNT_HEAD_START`` if that page is
+slow: on two cores the page, the count and the painting thread would otherwise share them.
+Further pages are fetched by id in workers around the visible window and kept in a small LRU;
+a generation counter drops results of a query the user has already replaced. ``render_line``
+never queries and never parses markup: cells are plain segments, so a name like ``[bold]x[/]``
+shows as typed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ HEADER_ROWS = 1
 GAP = 1
 # The badges, the number and the name stay put when the other columns scroll sideways.
 FIXED_COLUMNS = 6
+# How long the count lets the first page read alone (seconds); SQLite lets go of the GIL
+# while counting, so after that both run at once.
+COUNT_HEAD_START = 0.05
 
 
 @dataclass
@@ -169,6 +173,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._early_count: CustomerTable._Counted | None = None
         """A count that arrived before its first page (applied when the page comes)."""
         self._counted_events: dict[int, threading.Event] = {}
+        self._page_read = threading.Event()
         self._restore_row: int | None = None
         self._painted_events: dict[int, threading.Event] = {}
         self.painted_generation = 0
@@ -242,16 +247,19 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._restore_row = self.cursor_row if query == self.query_in_use else None
         self.query_in_use = query
         painted = self._painted_events[self._generation] = threading.Event()
-        for stale in self._counted_events.values():
+        for stale in (*self._counted_events.values(), self._page_read):
             stale.set()  # wakes a replaced query's worker, which then sees it is cancelled
         self._counted_events = {self._generation: threading.Event()}
         counted = self._counted_events[self._generation]
+        page_read = self._page_read = threading.Event()
         for running in (self._query_conn, self._count_conn):
             if running is not None:
                 # A thread cannot be killed, but its SQLite statement can be stopped.
                 running.interrupt()
         self.run_worker(
-            lambda g=self._generation, p=painted, c=counted: self._read_query(g, query, p, c),
+            lambda g=self._generation, r=page_read, p=painted, c=counted: self._read_query(
+                g, query, r, p, c
+            ),
             thread=True,
             exclusive=True,
             group="customer-query",
@@ -259,7 +267,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             name="customer-query",
         )
         self.run_worker(
-            lambda g=self._generation, c=counted: self._count_query(g, query, c),
+            lambda g=self._generation, r=page_read, c=counted: self._count_query(g, query, r, c),
             thread=True,
             exclusive=True,
             group="customer-count",
@@ -267,6 +275,10 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             name="customer-count",
         )
         return self._generation
+
+    def refresh_header(self) -> None:
+        """Draw the column titles again (sort arrow, filter marks), not the rows."""
+        self.refresh(Region(0, 0, self.size.width, HEADER_ROWS))
 
     def reload(self) -> int:
         """Read the current query again (after a change to the data)."""
@@ -285,6 +297,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self,
         generation: int,
         query: CustomerQuery,
+        page_read: threading.Event,
         painted: threading.Event,
         counted: threading.Event,
     ) -> None:
@@ -294,7 +307,10 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             self._query_conn = conn
             try:
                 ctx = ListContext.load(conn)
-                ids = customer_list.first_page(conn, query, ctx, 2 * PAGE)
+                try:
+                    ids = customer_list.first_page(conn, query, ctx, 2 * PAGE)
+                finally:
+                    page_read.set()
                 rows = customer_list.fetch_rows(conn, ids, ctx, query.scope)
                 if worker.is_cancelled:
                     return
@@ -318,9 +334,18 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             if not was_interrupted(error):
                 self.post_message(self._Failed(generation, error_text(error, self.db_path)))
 
-    def _count_query(self, generation: int, query: CustomerQuery, counted: threading.Event) -> None:
+    def _count_query(
+        self,
+        generation: int,
+        query: CustomerQuery,
+        page_read: threading.Event,
+        counted: threading.Event,
+    ) -> None:
         worker = get_current_worker()
         try:
+            page_read.wait(COUNT_HEAD_START)
+            if worker.is_cancelled:
+                return
             conn = self._connect()
             self._count_conn = conn
             try:
@@ -330,7 +355,6 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
                 if not worker.is_cancelled:
                     self.post_message(self._Counted(generation, matches, total))
             finally:
-                counted.set()
                 if self._count_conn is conn:
                     self._count_conn = None
                 conn.close()
@@ -338,6 +362,8 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             # Not reported twice: the page worker reads the same query and says what failed,
             # and its snapshot of every id brings the count anyway.
             pass
+        finally:
+            counted.set()
 
     def _read_page(
         self,
