@@ -7,11 +7,13 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from retention_tui.db import SCHEMA_VERSION, connect, migrate, open_database, write
+from retention_tui.db.connection import Deadline, rows_at_once
 from retention_tui.db.schema import MIGRATIONS, user_version
 from retention_tui.errors import DatabaseBusyError, NewerDatabaseError, RetentionError
 
@@ -181,3 +183,46 @@ def test_two_processes_write_at_once_without_locked_errors(db_path: Path) -> Non
     conn = connect(db_path)
     assert conn.execute("SELECT count(*) FROM settings").fetchone()[0] == 600
     conn.close()
+
+
+# -- reads a screen waits for ---------------------------------------------------------------
+
+SLOW = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)"
+    " SELECT count(*) FROM n"
+)
+
+
+def test_a_deadline_stops_a_long_statement_and_says_so(conn: sqlite3.Connection) -> None:
+    started = time.perf_counter()
+    with Deadline(conn, 0.05) as limit, pytest.raises(sqlite3.OperationalError):
+        conn.execute(SLOW).fetchone()
+    assert limit.passed
+    assert time.perf_counter() - started < 2
+
+
+def test_a_deadline_never_touches_the_statements_after_it(conn: sqlite3.Connection) -> None:
+    with Deadline(conn, 0.05) as limit:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    time.sleep(0.1)  # past the deadline: its timer must be gone
+    assert not limit.passed
+    assert conn.execute("SELECT count(*) FROM (SELECT 1 UNION ALL SELECT 2)").fetchone() == (2,)
+
+
+def test_rows_at_once_keeps_order_types_and_text(conn: sqlite3.Connection) -> None:
+    awkward = '[bold]x[/] \x1b[31mred\x1b[0m "quoted" \\ é 漢字 \t\n'
+    rows = rows_at_once(
+        conn,
+        "SELECT * FROM (VALUES (3, ?, 1.5), (1, NULL, -2), (2, 'b', 0.25)) ORDER BY column1 DESC",
+        (awkward,),
+        columns="json_array(column1, column2, column3)",
+    )
+    assert rows == [[3, awkward, 1.5], [2, "b", 0.25], [1, None, -2]]
+    assert rows_at_once(conn, "SELECT 1 AS id WHERE 0", columns="id") == []
+    ids = rows_at_once(
+        conn,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
+        " SELECT i AS id FROM n ORDER BY -i LIMIT 4000",
+        columns="id",
+    )
+    assert ids == list(range(5000, 1000, -1))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -239,3 +240,64 @@ def test_text_and_a_tag_are_counted_from_the_bookings(
         assert not any("count(DISTINCT" in sql for sql in ran)
     finally:
         shop.set_trace_callback(None)
+
+
+def test_a_walk_that_runs_out_of_time_gives_the_same_page(
+    shop: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tags beside another column: the walk is only tried; when its time is up the page is
+    read from the sets instead, and it is the same page."""
+    ctx = ListContext.load(shop)
+    tag_ids = dict(shop.execute("SELECT code, id FROM tags").fetchall())
+    ids = [row[0] for row in shop.execute("SELECT id FROM customers ORDER BY id")]
+    with write(shop):
+        shop.executemany(
+            "INSERT INTO customer_tags (customer_id, tag_id, set_on, operator, created_at)"
+            " VALUES (?, ?, '2026-01-01', 'test', '2026-01-01')",
+            [(cid, tag_ids["inspection"]) for cid in ids[::2]],
+        )
+    query = CustomerQuery(filters=(("tags", "inspection"), ("last_visit", "<2026-06")))
+    expected = list(cl.snapshot(shop, query, ctx) or ())[:5]
+    assert expected
+    few_rows, small_match, walk_customers = PLANS["exists"]  # as if the tag were big
+    monkeypatch.setattr(cl, "TAG_FEW_ROWS", few_rows)
+    monkeypatch.setattr(cl, "SMALL_MATCH", small_match)
+    monkeypatch.setattr(cl, "WALK_CUSTOMERS", walk_customers)
+    plan = cl._select(shop, query, ctx, "c.id", ordered=True, limit=5)
+    assert plan.tentative and " INDEXED BY " in plan.sql
+    ran: list[str] = []
+    shop.set_trace_callback(ran.append)
+    # Every few steps of SQLite sleep a little: the walk outlasts its (tiny) time.
+    shop.set_progress_handler(lambda: time.sleep(0.0002) or 0, 1)
+    monkeypatch.setattr(cl, "WALK_TRY", 0.001)
+    try:
+        assert cl.first_page(shop, query, ctx, limit=5) == expected
+    finally:
+        shop.set_progress_handler(None, 0)
+        shop.set_trace_callback(None)
+    walks = [sql for sql in ran if "json_group_array" in sql]
+    assert " INDEXED BY " in walks[0] and " INDEXED BY " not in walks[-1]
+
+
+def test_customers_holding_any_tag_and_none(shop: sqlite3.Connection) -> None:
+    ctx = ListContext.load(shop)
+    tag_ids = dict(shop.execute("SELECT code, id FROM tags").fetchall())
+    ids = [row[0] for row in shop.execute("SELECT id FROM customers ORDER BY id")]
+    with write(shop):
+        shop.executemany(
+            "INSERT INTO customer_tags (customer_id, tag_id, set_on, valid_until, operator,"
+            " created_at) VALUES (?, ?, '2026-01-01', ?, 'test', '2026-01-01')",
+            [
+                (ids[0], tag_ids["inspection"], None),
+                (ids[0], tag_ids["complaint"], "2026-12-01"),
+                (ids[1], tag_ids["sms-sent"], TODAY.isoformat()),  # its last day
+                (ids[2], tag_ids["sms-sent"], day(-1)),  # expired yesterday
+            ],
+        )
+    holders = {ids[0], ids[1]}
+    for text, expected in (('!""', holders), ('""', set(ids) - holders)):
+        query = CustomerQuery(filters=(("tags", text),))
+        every = list(cl.snapshot(shop, query, ctx) or ())
+        assert set(every) == expected and len(every) == len(expected), text
+        assert cl.count(shop, query, ctx) == len(expected), text
+        assert cl.first_page(shop, query, ctx, limit=3) == every[:3], text

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
 
+from retention_tui import customer_list
 from retention_tui.customer_list import COLUMNS, CustomerQuery
 from retention_tui.db import open_database, write
 from retention_tui.tui.app import RetentionApp
@@ -19,6 +22,7 @@ from retention_tui.tui.screens.export import ExportScreen
 from retention_tui.tui.screens.home import HomeScreen
 from retention_tui.tui.screens.views import ViewsScreen
 from retention_tui.tui.widgets.customer_table import CustomerTable
+from retention_tui.tui.widgets.footer import KeysFooter
 
 SIZE = (150, 36)
 EVERYONE = ["C003", "C004", "C002", "C001", "C005", "C006"]  # by name
@@ -474,3 +478,55 @@ async def test_palette_opens_a_customer_by_name(app: RetentionApp) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CustomerCardScreen) and app.screen.customer_id == 6
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeysFooter)
+        keys = list(footer.query(FooterKey))
+        assert keys
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, ViewsScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert list(footer.query(FooterKey)) == keys  # the same widgets: not rebuilt
+        await pilot.press("f")  # the filter box has keys of its own
+        await settle(pilot)
+        typing = list(footer.query(FooterKey))
+        assert typing != keys
+        assert {key.action for key in typing} != {key.action for key in keys}
+        await pilot.press("escape")
+        await settle(pilot)
+        assert {key.action for key in footer.query(FooterKey)} == {key.action for key in keys}
+
+
+async def test_a_count_quicker_than_its_first_page_is_shown_with_it(
+    app: RetentionApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count runs beside the first page; when it comes first it waits for the page."""
+    slow_page = customer_list.first_page
+
+    def first_page(*args: object, **kwargs: object) -> list[int]:
+        time.sleep(0.3)  # the first page, slower than the count (which starts after 50 ms)
+        return slow_page(*args, **kwargs)  # type: ignore[arg-type]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        grid = table(pilot)
+        painting = grid._painted
+        counted_when_painted: list[bool] = []
+
+        def painted(generation: int) -> None:
+            counted_when_painted.append(grid.counted_generation == generation)
+            painting(generation)
+
+        grid._painted = painted  # type: ignore[method-assign]
+        monkeypatch.setattr(customer_list, "first_page", first_page)
+        await filter_column(pilot, "city", "utrecht")
+        await settle(pilot)
+        assert counted_when_painted[-1]  # the count was there when the page was painted
+        assert grid.counted_generation == grid.painted_generation == grid.generation
+        assert count_line(pilot) == "2 of 6 customers · sorted by Name ▲"
+        assert shown(pilot) == ["C003", "C001"]
