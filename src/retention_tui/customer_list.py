@@ -1209,8 +1209,8 @@ def first_page(
     """The ids of the first ``limit`` customers in order: what the screen paints first.
 
     Walking the sort index is quickest when matches are spread through it; when they are
-    rare or bunched at its end the walk is given up after ``WALK_BUDGET`` seconds and the
-    matches are collected and sorted instead.
+    rare or bunched at its end the walk is given up after ``WALK_BUDGET`` seconds (``WALK_TRY``
+    when walking was a guess) and the matches are collected and sorted instead.
     """
     sql, params, tentative = _select(conn, query, ctx, "c.id", ordered=True, limit=limit)
     if " INDEXED BY " not in sql:
@@ -1253,15 +1253,15 @@ def count(conn: sqlite3.Connection, query: CustomerQuery, ctx: ListContext) -> i
         if term.negated:
             sql = f"SELECT (SELECT count(*) FROM customers) - ({sql})"
         return int(conn.execute(sql, term.params).fetchone()[0])
-    if plain and indexed_only and len(compiled.tag_terms) == 1:
+    term = compiled.tag_terms[0] if len(compiled.tag_terms) == 1 else None
+    if plain and indexed_only and term is not None and not term.negated and not term.join:
         # Text found by the index and one tag: when the text finds many, count the tag's
         # bookings whose customer is among the hits (one set to build, not two).
-        term = compiled.tag_terms[0]
         sub_sql, sub_params = compiled.candidates()
         many = conn.execute(
             f"SELECT count(*) FROM ({sub_sql} LIMIT {SMALL_MATCH + 1})", sub_params
         ).fetchone()[0]
-        if many > SMALL_MATCH and not term.negated and not term.join:
+        if many > SMALL_MATCH:
             sql = (
                 f"SELECT count(DISTINCT ct.customer_id) FROM {term.source}"
                 f" WHERE {term.tests} AND ct.customer_id IN ({sub_sql})"

@@ -172,8 +172,9 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._count_conn: sqlite3.Connection | None = None
         self._early_count: CustomerTable._Counted | None = None
         """A count that arrived before its first page (applied when the page comes)."""
-        self._counted_events: dict[int, threading.Event] = {}
+        # The latest query's steps, for its two workers (a new query sets the old ones).
         self._page_read = threading.Event()
+        self._count_read = threading.Event()
         self._restore_row: int | None = None
         self._painted_events: dict[int, threading.Event] = {}
         self.painted_generation = 0
@@ -247,11 +248,10 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._restore_row = self.cursor_row if query == self.query_in_use else None
         self.query_in_use = query
         painted = self._painted_events[self._generation] = threading.Event()
-        for stale in (*self._counted_events.values(), self._page_read):
+        for stale in (self._page_read, self._count_read):
             stale.set()  # wakes a replaced query's worker, which then sees it is cancelled
-        self._counted_events = {self._generation: threading.Event()}
-        counted = self._counted_events[self._generation]
         page_read = self._page_read = threading.Event()
+        counted = self._count_read = threading.Event()
         for running in (self._query_conn, self._count_conn):
             if running is not None:
                 # A thread cannot be killed, but its SQLite statement can be stopped.
