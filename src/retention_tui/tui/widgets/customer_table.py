@@ -419,6 +419,9 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def _painted(self, generation: int) -> None:
         self.painted_generation = generation
         self.painted_at = time.perf_counter()
+        if self.counted_generation == generation:
+            # A count that came first is on screen with the page, not before it.
+            self.counted_at = max(self.counted_at, self.painted_at)
         for old in [g for g in self._painted_events if g <= generation]:
             self._painted_events.pop(old).set()
         self.post_message(self.Painted(generation))
