@@ -54,6 +54,28 @@ def day(offset: int | None) -> str | None:
     return None if offset is None else (TODAY + dt.timedelta(days=offset)).isoformat()
 
 
+def use_plan(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
+    few_rows, small_match, walk_customers = PLANS[plan]
+    monkeypatch.setattr(cl, "TAG_FEW_ROWS", few_rows)
+    monkeypatch.setattr(cl, "SMALL_MATCH", small_match)
+    monkeypatch.setattr(cl, "WALK_CUSTOMERS", walk_customers)
+
+
+def book(shop: sqlite3.Connection, bookings: list[tuple[int, str, str | None]]) -> None:
+    """(customer id, code, valid until) bookings, set on 2026-01-01."""
+    tag_ids = dict(shop.execute("SELECT code, id FROM tags").fetchall())
+    with write(shop):
+        shop.executemany(
+            "INSERT INTO customer_tags (customer_id, tag_id, set_on, valid_until, operator,"
+            " created_at) VALUES (?, ?, '2026-01-01', ?, 'test', '2026-01-01')",
+            [(cid, tag_ids[code], until) for cid, code, until in bookings],
+        )
+
+
+def customer_ids(shop: sqlite3.Connection) -> list[int]:
+    return [row[0] for row in shop.execute("SELECT id FROM customers ORDER BY id")]
+
+
 booking = st.tuples(
     st.integers(0, 6 + EXTRA_CUSTOMERS - 1),  # index into the customers' ids
     st.sampled_from(CODES),
@@ -171,10 +193,8 @@ def test_every_plan_finds_what_the_bookings_say(
         expected &= set(cl.snapshot(shop, CustomerQuery(search=search), ctx) or ())
     query = CustomerQuery(filters=filters, search=search)
     pages = {}
-    for plan, (few_rows, small_match, walk_customers) in PLANS.items():
-        monkeypatch.setattr(cl, "TAG_FEW_ROWS", few_rows)
-        monkeypatch.setattr(cl, "SMALL_MATCH", small_match)
-        monkeypatch.setattr(cl, "WALK_CUSTOMERS", walk_customers)
+    for plan in PLANS:
+        use_plan(monkeypatch, plan)
         every = cl.snapshot(shop, query, ctx)
         assert every is not None
         assert set(every) == expected, plan
@@ -199,10 +219,8 @@ def test_the_plans_really_differ(shop: sqlite3.Connection, monkeypatch: pytest.M
         )
     query = CustomerQuery(filters=(("tags", "inspection"),))
     sqls = {}
-    for plan, (few_rows, small_match, walk_customers) in PLANS.items():
-        monkeypatch.setattr(cl, "TAG_FEW_ROWS", few_rows)
-        monkeypatch.setattr(cl, "SMALL_MATCH", small_match)
-        monkeypatch.setattr(cl, "WALK_CUSTOMERS", walk_customers)
+    for plan in PLANS:
+        use_plan(monkeypatch, plan)
         sqls[plan] = cl._select(shop, query, ctx, "c.id", ordered=True, limit=5)[0]
     assert "EXISTS (SELECT 1 FROM customer_tags ct" in sqls["exists"]
     assert " INDEXED BY " in sqls["exists"] and " INDEXED BY " in sqls["walk with sets"]
@@ -248,21 +266,11 @@ def test_a_walk_that_runs_out_of_time_gives_the_same_page(
     """Tags beside another column: the walk is only tried; when its time is up the page is
     read from the sets instead, and it is the same page."""
     ctx = ListContext.load(shop)
-    tag_ids = dict(shop.execute("SELECT code, id FROM tags").fetchall())
-    ids = [row[0] for row in shop.execute("SELECT id FROM customers ORDER BY id")]
-    with write(shop):
-        shop.executemany(
-            "INSERT INTO customer_tags (customer_id, tag_id, set_on, operator, created_at)"
-            " VALUES (?, ?, '2026-01-01', 'test', '2026-01-01')",
-            [(cid, tag_ids["inspection"]) for cid in ids[::2]],
-        )
+    book(shop, [(cid, "inspection", None) for cid in customer_ids(shop)[::2]])
     query = CustomerQuery(filters=(("tags", "inspection"), ("last_visit", "<2026-06")))
     expected = list(cl.snapshot(shop, query, ctx) or ())[:5]
     assert expected
-    few_rows, small_match, walk_customers = PLANS["exists"]  # as if the tag were big
-    monkeypatch.setattr(cl, "TAG_FEW_ROWS", few_rows)
-    monkeypatch.setattr(cl, "SMALL_MATCH", small_match)
-    monkeypatch.setattr(cl, "WALK_CUSTOMERS", walk_customers)
+    use_plan(monkeypatch, "exists")  # as if the tag were big
     plan = cl._select(shop, query, ctx, "c.id", ordered=True, limit=5)
     assert plan.tentative and " INDEXED BY " in plan.sql
     ran: list[str] = []
@@ -281,19 +289,16 @@ def test_a_walk_that_runs_out_of_time_gives_the_same_page(
 
 def test_customers_holding_any_tag_and_none(shop: sqlite3.Connection) -> None:
     ctx = ListContext.load(shop)
-    tag_ids = dict(shop.execute("SELECT code, id FROM tags").fetchall())
-    ids = [row[0] for row in shop.execute("SELECT id FROM customers ORDER BY id")]
-    with write(shop):
-        shop.executemany(
-            "INSERT INTO customer_tags (customer_id, tag_id, set_on, valid_until, operator,"
-            " created_at) VALUES (?, ?, '2026-01-01', ?, 'test', '2026-01-01')",
-            [
-                (ids[0], tag_ids["inspection"], None),
-                (ids[0], tag_ids["complaint"], "2026-12-01"),
-                (ids[1], tag_ids["sms-sent"], TODAY.isoformat()),  # its last day
-                (ids[2], tag_ids["sms-sent"], day(-1)),  # expired yesterday
-            ],
-        )
+    ids = customer_ids(shop)
+    book(
+        shop,
+        [
+            (ids[0], "inspection", None),
+            (ids[0], "complaint", "2026-12-01"),
+            (ids[1], "sms-sent", TODAY.isoformat()),  # its last day
+            (ids[2], "sms-sent", day(-1)),  # expired yesterday
+        ],
+    )
     holders = {ids[0], ids[1]}
     for text, expected in (('!""', holders), ('""', set(ids) - holders)):
         query = CustomerQuery(filters=(("tags", text),))
