@@ -168,6 +168,7 @@ async def shoot(db: Path) -> list[Path]:
 
 def main() -> None:
     clock.set_today(TODAY)
+    clock.set_time_of_day(dt.time(9, 30))  # timestamps on screen: the same at any hour
     OUT.mkdir(exist_ok=True)
     if len(sys.argv) == 3 and sys.argv[1] == "--language":
         # A fresh interpreter per language: key labels are translated at import.

@@ -23,6 +23,16 @@ def test_today_is_fixed_by_tests_env_and_override(monkeypatch: pytest.MonkeyPatc
     assert clock.today() == dt.date(2021, 1, 31)
 
 
+def test_a_fixed_time_of_day_keeps_the_fixed_day() -> None:
+    clock.set_time_of_day(dt.time(9, 30))
+    try:
+        assert clock.now() == dt.datetime(2026, 11, 23, 9, 30)
+    finally:
+        clock.set_time_of_day(None)
+    assert clock.now().date() == dt.date(2026, 11, 23)
+    assert clock.now().microsecond == 0
+
+
 @pytest.mark.parametrize("text", ["2026-13-01", "26-01-01", "2026/01/01", "", "today"])
 def test_bad_dates_are_sentences(text: str) -> None:
     with pytest.raises(RetentionError, match="YYYY-MM-DD"):

@@ -13,6 +13,7 @@ from .errors import RetentionError
 from .i18n import _
 
 _fixed_today: _dt.date | None = None
+_fixed_time: _dt.time | None = None
 
 
 def parse_iso_date(text: str) -> _dt.date:
@@ -42,8 +43,17 @@ def today() -> _dt.date:
     return _dt.date.today()
 
 
+def set_time_of_day(moment: _dt.time | None) -> None:
+    """Fix the clock's time of day for this process (the screenshot script, so timestamps on
+    screen do not change with the hour it runs at); ``None`` returns to the real clock."""
+    global _fixed_time
+    _fixed_time = moment
+
+
 def now() -> _dt.datetime:
     """The current moment, on the same day as :func:`today` (for timestamps in records)."""
+    if _fixed_time is not None:
+        return _dt.datetime.combine(today(), _fixed_time)
     real = _dt.datetime.now().replace(microsecond=0)
     day = today()
     if day == real.date():
