@@ -272,3 +272,39 @@ async def test_a_new_reason_needs_the_key_twice_when_one_is_close(
     labels = {label for (label,) in conn.execute("SELECT label FROM churn_reasons")}
     assert "Unhappy with the advice" in labels and len(labels) == 4
     conn.close()
+
+
+async def test_a_box_with_the_focus_shows_a_steady_cursor(app: RetentionApp) -> None:
+    """No box blinks: a still screen repaints nothing (nothing sent over SSH) and a picture of
+    it does not depend on the half-second it was taken in."""
+    from textual.widgets import Input
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_card(pilot, 2)
+        await pilot.press("d", *"too exp")
+        await settle(pilot)
+        box = app.screen.query_one("#departure-reason", Input)
+        assert box.has_focus
+        looks = [list(box.render_line(0))]
+        for _ in range(4):  # Textual's own cursor would have blinked twice by now
+            await pilot.pause(0.3)
+            looks.append(list(box.render_line(0)))
+        assert all(look == looks[0] for look in looks)
+        cursor_style = box.get_component_rich_style("input--cursor")
+        assert any(segment.style == cursor_style for segment in looks[0])
+
+
+def test_every_box_in_the_app_is_a_steady_one() -> None:
+    """Screens take their boxes from ``tui.widgets.inputs``, never Textual's blinking ones."""
+    import re
+
+    import retention_tui.tui as tui
+
+    root = Path(tui.__file__).parent
+    blinking = re.compile(r"from textual\.widgets import [^\n]*\b(Input|TextArea)\b")
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "inputs.py" and blinking.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -64,6 +64,21 @@ def text_of(screen: object) -> str:
     return " ".join(str(label.content) for label in screen.query(Static))  # type: ignore[attr-defined]
 
 
+async def confirm_form(pilot: Pilot, before: object = None) -> ConfirmForm:
+    """The question once it is on screen with its words: a form just pushed has not composed its
+    labels yet, and the form answered a moment ago may still be on top (``before``)."""
+    app = pilot.app
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, ConfirmForm)
+            and app.screen is not before
+            and bool(text_of(app.screen).strip())
+        ),
+    )
+    return app.screen  # type: ignore[return-value]
+
+
 def notes(app: RetentionApp) -> str:
     return " ".join(str(n.message) for n in list(app._notifications))
 
@@ -77,13 +92,13 @@ async def test_a_locked_database_offers_the_entry_again_and_saves_it_once(
         card = await open_card(pilot, 2)  # Jan de Vries, NPS 3
         lock_holder.execute("BEGIN IMMEDIATE")  # an import elsewhere holds the write lock
         await pilot.press("n", "8", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmForm))
-        shown = text_of(app.screen)
+        asked = await confirm_form(pilot)
+        shown = text_of(asked)
         assert "is busy: another advisor or an import holds it" in shown
         assert "tries the same entry again" in shown
         assert one(desk_db, "SELECT nps FROM customers WHERE id = 2") == [(3,)]
         await pilot.press("enter")  # still locked: asked again, nothing lost
-        await until(pilot, lambda: isinstance(app.screen, ConfirmForm))
+        await confirm_form(pilot, before=asked)
         lock_holder.execute("ROLLBACK")  # the import is done
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is card)
@@ -101,7 +116,7 @@ async def test_giving_up_on_a_locked_database_saves_nothing(
         card = await open_card(pilot, 2)
         lock_holder.execute("BEGIN IMMEDIATE")
         await pilot.press("n", "8", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmForm))
+        await confirm_form(pilot)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is card)
         assert "Nothing was saved." in notes(app)
@@ -135,8 +150,7 @@ async def test_a_call_outcome_with_its_note_survives_a_locked_database(
         await until(pilot, lambda: app.screen is session)
         lock_holder.execute("BEGIN IMMEDIATE")
         await pilot.press("n")  # no answer
-        await until(pilot, lambda: isinstance(app.screen, ConfirmForm))
-        assert "is busy" in text_of(app.screen)
+        assert "is busy" in text_of(await confirm_form(pilot))
         lock_holder.execute("ROLLBACK")
         await pilot.press("y")
         await until(pilot, lambda: app.screen is session and session.current.call_id is not None)
@@ -200,7 +214,7 @@ async def test_a_full_disk_says_so_keeps_what_was_saved_and_saves_after_space_is
                 break
             app.clear_notifications()
         assert isinstance(app.screen, ConfirmForm), "the disk never filled up"
-        shown = text_of(app.screen)
+        shown = text_of(await confirm_form(pilot))
         assert "is full; nothing was saved. Free some space and try again." in shown
         saved = one(db, "SELECT count(*) FROM nps_scores WHERE customer_id = 2")[0][0]
         assert one(db, "PRAGMA integrity_check") == [("ok",)]

@@ -326,7 +326,7 @@ def test_template_editor(snap_compare, reachable: Path) -> None:
             "Hello {name}, winter is coming: shall we check the tyres and battery of your "
             "{vehicle} ({plate})? With code {voucher} the check is free. {workshop}"
         )
-        screen.set_focus(None)  # no blinking cursor in the picture
+        screen.set_focus(None)  # the form at rest, no box picked
         await _settle(pilot)
 
     assert snap_compare(RetentionApp(db_path=reachable), terminal_size=SIZE, run_before=editor)

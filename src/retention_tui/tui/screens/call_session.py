@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Label, Static
+from textual.widgets import Header, Label, Static
 
 from ... import campaigns, churn, clock, customers, tags
 from ...campaigns import Campaign, Claim, Membership
@@ -43,6 +43,7 @@ from ...tags import Tagging
 from ..errors import ReportsWorkerErrors
 from ..saving import offer_retry
 from ..widgets.footer import KeysFooter
+from ..widgets.inputs import Input
 from .card_forms import FORM_CSS, NpsForm, _Form
 
 # One key per outcome; the footer shows them, the help screen explains them.

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import campaigns, i18n
@@ -26,6 +26,7 @@ from ...i18n import _, pgettext
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
 from ..widgets.footer import KeysFooter
+from ..widgets.inputs import Input, TextArea
 from .card_forms import FORM_CSS, ConfirmForm, _Form
 from .desktop import ScopedListScreen
 
@@ -183,8 +184,6 @@ class EditCampaignForm(_Form):
         self.found = found
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import TextArea
-
         with Vertical():
             yield Label(_("Edit the campaign"), classes="form-title", markup=False)
             for key, label in self.FIELDS:
@@ -207,8 +206,6 @@ class EditCampaignForm(_Form):
         self.focus_next()
 
     def action_save(self) -> None:
-        from textual.widgets import TextArea
-
         from ...clock import parse_iso_date
 
         def value(key: str) -> str:

@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import calls
 from ...customers import LIGHTS
 from ...errors import RetentionError
 from ...i18n import _, pgettext
+from ..widgets.inputs import Input
 
 FORM_CSS = """
 {name} {{ align: center middle; }}

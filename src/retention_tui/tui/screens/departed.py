@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input, Label, Sparkline, Static
+from textual.widgets import DataTable, Header, Label, Sparkline, Static
 
 from ... import churn, clock, i18n
 from ...cells import printable
@@ -24,6 +24,7 @@ from ...i18n import _
 from ...months import Month
 from ..errors import ReportsWorkerErrors
 from ..widgets.footer import KeysFooter
+from ..widgets.inputs import Input
 from .card_forms import FORM_CSS
 from .desktop import ScopedListScreen
 

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -26,6 +26,7 @@ from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
+from ..widgets.inputs import Input
 from .card_forms import FORM_CSS, _Form
 
 

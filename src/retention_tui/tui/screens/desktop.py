@@ -18,7 +18,7 @@ from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Header, Input, Label, Static
+from textual.widgets import Header, Label, Static
 
 from ... import clock, i18n
 from ...cells import printable
@@ -34,6 +34,7 @@ from ...i18n import _
 from ..errors import ReportsWorkerErrors
 from ..widgets.customer_table import CustomerTable
 from ..widgets.footer import KeysFooter
+from ..widgets.inputs import Input
 
 # The desktop's own keys, off on the lists that reuse the desktop (drilldowns, reports).
 DESKTOP_ONLY = (
@@ -66,13 +67,7 @@ class Chip(Static):
 
 
 class BoxInput(Input):
-    """The search and filter boxes: enter hands the keys back to the table at once.
-
-    The cursor does not blink: a blink repaints the whole line twice a second, which over
-    SSH is ~300 bytes a second for as long as the box has the focus."""
-
-    def on_mount(self) -> None:
-        self.cursor_blink = False
+    """The search and filter boxes: enter hands the keys back to the table at once."""
 
     async def action_submit(self) -> None:
         await super().action_submit()

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, ProgressBar, Static
+from textual.widgets import Label, ProgressBar, Static
 
 from ... import clock, customer_list, i18n
 from ...customer_list import CustomerQuery, ListContext
@@ -19,6 +19,7 @@ from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
+from ..widgets.inputs import Input
 from .card_forms import FORM_CSS
 
 

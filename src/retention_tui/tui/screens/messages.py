@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, OptionList, Static, TextArea
+from textual.widgets import DataTable, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import i18n, messages, outbox
@@ -27,6 +27,7 @@ from ...messages import Audience, Template
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
 from ..widgets.footer import KeysFooter
+from ..widgets.inputs import Input, TextArea
 from .card_forms import FORM_CSS, _Form
 
 

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from ... import i18n, reasons, roles
 from ...cells import printable
@@ -23,6 +23,7 @@ from ...reasons import ReasonUse
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
 from ..widgets.footer import KeysFooter
+from ..widgets.inputs import Input
 from .card_forms import FORM_CSS
 
 

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import i18n, tags, trade_ins
@@ -27,6 +27,7 @@ from ...textfold import fold
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
 from ..widgets.footer import KeysFooter
+from ..widgets.inputs import Input
 from .card_forms import FORM_CSS, _Form
 
 

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import customer_list
@@ -21,6 +21,7 @@ from ...db import connect
 from ...errors import RetentionError
 from ...i18n import _
 from ..errors import ReportsWorkerErrors
+from ..widgets.inputs import Input
 from .card_forms import FORM_CSS
 
 
