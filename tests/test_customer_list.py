@@ -224,6 +224,27 @@ def test_the_tags_column_is_not_sorted() -> None:
         CustomerQuery().sorted_by("tags", False)
 
 
+@pytest.mark.parametrize(
+    "filters", [(("nps", "<7"),), (("status", "long-term"),), (("tags", "inspection"),)]
+)
+@pytest.mark.parametrize("sort", ["name", "last_visit"])
+def test_every_id_of_a_filtered_list_reads_the_table_once(
+    desk: sqlite3.Connection, filters: tuple, sort: str
+) -> None:
+    """Not the sort index row by row (a lookup per customer: 2.2 s at 1M, against 0.2-0.4 s
+    for one pass and a sort). The whole list, unfiltered, is the sort index itself."""
+
+    def plan(query: CustomerQuery, **page: int) -> str:
+        sql, params, _ = cl._select(desk, query, CTX, "c.id", ordered=True, **page)
+        return " ".join(row[3] for row in desk.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+    index = cl.SORT_INDEXES[sort]
+    query = CustomerQuery(filters=filters, sort=sort)
+    assert f"SCAN c USING INDEX {index}" not in plan(query)
+    assert "USE TEMP B-TREE FOR ORDER BY" in plan(query)
+    assert index in plan(CustomerQuery(sort=sort))
+
+
 def test_few_and_many_matches_give_the_same_list(
     desk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1176,6 +1176,16 @@ def _select(
         hint = f" INDEXED BY {SORT_INDEXES[query.sort]}"
     elif query.scope is not None and not hint:
         hint = " NOT INDEXED"  # a month's customers: a few thousand at most, looked up by id
+    elif (
+        ordered
+        and limit is None
+        and not hint
+        and (compiled.checks or compiled.where or compiled.tag_terms)
+    ):
+        # Every id of a filtered list: read the table once and sort what passes. Left to
+        # itself SQLite walks the sort index to save the sort, and looks up every customer's
+        # row on the way: 2.2 s at 1M customers against 0.2-0.4 s (NPS < 7: 51k rows).
+        hint = " NOT INDEXED"
     for i, check in enumerate(compiled.checks):
         if i in covered:
             continue
@@ -1277,15 +1287,16 @@ def snapshot(
     ctx: ListContext,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> array | None:
-    """Every matching id in display order (8 bytes each); ``None`` if cancelled meanwhile."""
+    """Every matching id in display order (8 bytes each); ``None`` if cancelled meanwhile.
+
+    Read in one step of SQLite (``rows_at_once``), like a page: read row by row, a million
+    ids handed the GIL back a million times, and while the screen painted that took seconds.
+    A newer query stops a read under way with ``interrupt()``."""
     sql, params, _guess = _select(conn, query, ctx, "c.id", ordered=True)
-    ids = array("q")
-    cursor = conn.execute(sql, params)
-    while batch := cursor.fetchmany(20_000):
-        if cancelled():
-            return None
-        ids.extend(row[0] for row in batch)
-    return ids
+    if cancelled():
+        return None
+    ids = array("q", rows_at_once(conn, sql, params, columns="id"))
+    return None if cancelled() else ids
 
 
 # ---------------------------------------------------------------------------------------------
