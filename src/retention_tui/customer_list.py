@@ -1176,16 +1176,17 @@ def _select(
         hint = f" INDEXED BY {SORT_INDEXES[query.sort]}"
     elif query.scope is not None and not hint:
         hint = " NOT INDEXED"  # a month's customers: a few thousand at most, looked up by id
-    elif (
+    # Every id of a filtered list: left to itself SQLite walks the sort index to save the
+    # sort, and looks up every customer's row on the way (2.2 s at 1M customers for NPS < 7,
+    # which finds 51k). A unary + on the sort term keeps it off that index and leaves the
+    # filter's own index usable: the matches are found, then sorted (0.1-0.5 s).
+    sort_after = (
         ordered
         and limit is None
+        and not walk
         and not hint
-        and (compiled.checks or compiled.where or compiled.tag_terms)
-    ):
-        # Every id of a filtered list: read the table once and sort what passes. Left to
-        # itself SQLite walks the sort index to save the sort, and looks up every customer's
-        # row on the way: 2.2 s at 1M customers against 0.2-0.4 s (NPS < 7: 51k rows).
-        hint = " NOT INDEXED"
+        and bool(compiled.checks or compiled.where or compiled.tag_terms)
+    )
     for i, check in enumerate(compiled.checks):
         if i in covered:
             continue
@@ -1207,7 +1208,7 @@ def _select(
     if where:
         sql += " WHERE " + " AND ".join(where)
     if ordered:
-        sql += " ORDER BY " + _order_sql(query, ctx)
+        sql += " ORDER BY " + ("+" if sort_after else "") + _order_sql(query, ctx)
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return Select(sql, params, tentative)
