@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Label, Static
 
 from retention_tui import campaigns
 from retention_tui.customer_list import DRILLDOWN_COLUMNS
@@ -245,6 +245,8 @@ async def test_a_drilldown_goes_into_a_campaign(app: RetentionApp, desk_db: Path
         await pilot.press("plus")
         await settle(pilot)
         assert isinstance(app.screen, CampaignPicker)
+        title = str(app.screen.query_one(".form-title", Label).render())
+        assert title == "Add to which campaign? the 1 customer of this list"
         await pilot.press("enter")  # the newest open campaign
         await settle(pilot)
         assert isinstance(app.screen, DrilldownScreen)

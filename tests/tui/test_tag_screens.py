@@ -194,7 +194,8 @@ async def test_tag_a_whole_list_from_the_desktop(app: RetentionApp, booked_db: P
         await settle(pilot)
         form = app.screen
         assert isinstance(form, TagForm)
-        assert "every customer of this list" in str(form.query_one(".form-title").render())
+        # The form names how many customers it will change.
+        assert "all 2 customers of this list" in str(form.query_one(".form-title").render())
         await pilot.press(*"inspection", "enter", "enter", "enter", "enter", *"spring", "enter")
         await settle(pilot)
         assert not isinstance(app.screen, TagForm)

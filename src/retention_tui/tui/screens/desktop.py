@@ -30,7 +30,7 @@ from ...customer_list import (
     ListContext,
     filter_forms,
 )
-from ...i18n import _
+from ...i18n import _, ngettext
 from ..errors import ReportsWorkerErrors
 from ..widgets.customer_table import CustomerTable
 from ..widgets.footer import KeysFooter
@@ -473,13 +473,21 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
 
         return ids
 
+    def _list_words(self) -> str:
+        """The list a bulk action acts on, with its number once it is counted, so the form
+        says how many customers it will change."""
+        matches = self.query_one(CustomerTable).matches_of(self.customer_query)
+        if not matches:
+            return _("every customer of this list")
+        return ngettext(
+            "the {count} customer of this list", "all {count} customers of this list", matches
+        ).format(count=i18n.number(matches))
+
     def action_add_to_campaign(self) -> None:
         from .campaigns import add_to_campaign
 
         source = _("list: {query}").format(query=self.sub_title or _("desktop"))
-        add_to_campaign(
-            self, self.db_path, _("the customers of this list"), self._list_ids(), source
-        )
+        add_to_campaign(self, self.db_path, self._list_words(), self._list_ids(), source)
 
     def on_added_to_campaign(self, message: Message) -> None:
         message.stop()
@@ -488,7 +496,7 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
     def action_tag_list(self) -> None:
         from .tags import tag_customers
 
-        tag_customers(self, self.db_path, _("every customer of this list"), self._list_ids())
+        tag_customers(self, self.db_path, self._list_words(), self._list_ids())
 
     def on_tags_booked(self, message: Message) -> None:
         message.stop()
@@ -498,7 +506,7 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
     def action_message_list(self) -> None:
         from .messages import send_message
 
-        send_message(self, self.db_path, _("every customer of this list"), self._list_ids())
+        send_message(self, self.db_path, self._list_words(), self._list_ids())
 
     def action_outbox(self) -> None:
         from .messages import OutboxScreen

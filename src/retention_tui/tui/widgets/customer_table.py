@@ -230,6 +230,14 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         """The latest query asked for (``show`` returns it too)."""
         return self._generation
 
+    def matches_of(self, query: CustomerQuery) -> int | None:
+        """How many customers ``query`` matches, when it is the query on screen and counted
+        (None while it is being read or counted)."""
+        shown = self._shown
+        if shown is None or shown.generation != self._generation or shown.query != query:
+            return None
+        return shown.matches
+
     @property
     def is_settled(self) -> bool:
         """True when the latest query's id snapshot is shown (nothing left to read)."""
