@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Static, TabbedContent
 
 from retention_tui import settings
 from retention_tui.db import open_database
@@ -78,6 +78,31 @@ async def test_card_shows_contact_badges_and_history(app: RetentionApp) -> None:
         assert str(visits.get_row_at(0)[0]) == "2025-06-15"
         vehicles = card.query_one("#table-vehicles", DataTable)
         assert str(vehicles.get_row_at(0)[0]) == "XY-99-ZZ"
+
+
+async def test_digits_show_the_cards_tabs(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        card = await open_card(pilot, 2)
+        tabs = card.query_one("#card-tabs", TabbedContent)
+        assert tabs.active == "tab-visits"
+        await pilot.press("8")
+        await settle(pilot)
+        assert tabs.active == "tab-tags"
+        assert card.focused is card.query_one("#table-tags", DataTable)
+        await pilot.press("2")
+        await settle(pilot)
+        assert tabs.active == "tab-vehicles"
+        assert card.focused is card.query_one("#table-vehicles", DataTable)
+        await pilot.press("down", "9", "1")
+        await settle(pilot)
+        assert tabs.active == "tab-visits"
+        await pilot.press("question_mark")
+        await settle(pilot)
+        keys = text_of(app.screen.query_one("#help-keys", Static))
+        assert "Tags" in keys and "Show this tab of the card" in keys
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is card
 
 
 async def test_markup_in_a_name_stays_text_on_the_card(app: RetentionApp) -> None:

@@ -33,11 +33,24 @@ from ...cells import printable
 from ...customer_list import ListContext, format_cell
 from ...customers import CustomerCard
 from ...db import connect
-from ...i18n import _, ngettext, pgettext
+from ...i18n import N_, _, ngettext, pgettext
 from ...tags import CustomerTag
 from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
 from ..widgets.footer import KeysFooter
+
+# The card's tabs, in order: (key, label, translated where shown). Keys 1-9 show them.
+TABS = (
+    ("visits", N_("Visits")),
+    ("vehicles", N_("Vehicles")),
+    ("calls", N_("Calls")),
+    ("nps", N_("NPS")),
+    ("lights", N_("Traffic light")),
+    ("departures", N_("Departures")),
+    ("campaigns", N_("Campaigns")),
+    ("tags", N_("Tags")),
+    ("messages", N_("Messages")),
+)
 
 TONE_STYLES = {"green": "bold green", "yellow": "bold yellow", "red": "bold red", "on": "bold cyan"}
 
@@ -101,6 +114,12 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             "escape,q", "back", _("Back"), id="card.back",
             tooltip=_("Back to the list"),
         ),
+        # 1-9: straight to a tab (tab and the arrow keys get there too, a step at a time).
+        *(
+            Binding(str(n), f"show_tab('{key}')", _(label), show=False,
+                    tooltip=_("Show this tab of the card"))
+            for n, (key, label) in enumerate(TABS, start=1)
+        ),
     ]  # fmt: skip
 
     class Loaded(Message):
@@ -138,18 +157,8 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             yield Static("", id="card-contact")
             yield Static("", id="card-state")
         with TabbedContent(id="card-tabs"):
-            for key, label in (
-                ("visits", _("Visits")),
-                ("vehicles", _("Vehicles")),
-                ("calls", _("Calls")),
-                ("nps", _("NPS")),
-                ("lights", _("Traffic light")),
-                ("departures", _("Departures")),
-                ("campaigns", _("Campaigns")),
-                ("tags", _("Tags")),
-                ("messages", _("Messages")),
-            ):
-                with TabPane(label, id=f"tab-{key}"):
+            for key, label in TABS:
+                with TabPane(_(label), id=f"tab-{key}"):
                     yield DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
         yield KeysFooter(show_command_palette=False)
 
@@ -533,6 +542,11 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         message.stop()
         self.notify(message.text, markup=False)  # type: ignore[attr-defined]
         self.reload()
+
+    def action_show_tab(self, key: str) -> None:
+        """Show the tab ``key`` and put the cursor in its table."""
+        self.query_one("#card-tabs", TabbedContent).active = f"tab-{key}"
+        self.query_one(f"#table-{key}", DataTable).focus()
 
     def action_back(self) -> None:
         self.app.pop_screen()
