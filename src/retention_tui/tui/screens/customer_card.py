@@ -39,7 +39,8 @@ from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges
 from ..widgets.footer import KeysFooter
 
-# The card's tabs, in order: (key, label, translated where shown). Keys 1-9 show them.
+# The card's tabs in order, as (key, label); a label is translated where it is shown. Keys
+# 1-9 show them.
 TABS = (
     ("visits", N_("Visits")),
     ("vehicles", N_("Vehicles")),
