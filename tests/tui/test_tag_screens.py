@@ -17,7 +17,7 @@ from retention_tui.db import open_database
 from retention_tui.tui.app import RetentionApp
 from retention_tui.tui.screens.call_session import CallSessionScreen
 from retention_tui.tui.screens.customer_card import CustomerCardScreen
-from retention_tui.tui.screens.desktop import ScopedListScreen
+from retention_tui.tui.screens.desktop import Chip, ScopedListScreen
 from retention_tui.tui.screens.home import HomeScreen
 from retention_tui.tui.screens.tags import (
     CatalogueEntryForm,
@@ -300,6 +300,54 @@ async def test_the_catalogue_counts_adds_retires_and_lists_the_customers(
         listed = app.screen
         assert isinstance(listed, ScopedListScreen)
         assert listed.query_one(CustomerTable).row_count == 3
+
+
+async def test_a_tags_list_keeps_its_tag_and_escape_goes_back(
+    app: RetentionApp, booked_db: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+        catalogue = app.screen
+        table = catalogue.query_one(DataTable)
+        table.move_cursor(
+            row=next(
+                r for r in range(table.row_count) if str(table.get_row_at(r)[1]) == "test-ride"
+            )
+        )
+        await pilot.press("enter")
+        await settle(pilot)
+        listed = app.screen
+        assert isinstance(listed, ScopedListScreen)
+        customers = listed.query_one(CustomerTable)
+        assert customers.row_count == 3
+        assert not listed.query(Chip)  # the tag is the list (its title), not a filter to drop
+        await pilot.press("C")  # clear all: the tag stays
+        await settle(pilot)
+        assert customers.row_count == 3
+        await pilot.press("slash", *"nobody-at-all", "escape")
+        await settle(pilot)
+        assert customers.row_count == 0
+        await pilot.press("escape")  # the search goes, the tag stays
+        await settle(pilot)
+        assert customers.row_count == 3
+        assert app.screen is listed
+        customers.cursor_column = next(
+            i for i, c in enumerate(customers.columns) if c.key == "tags"
+        )
+        await pilot.press("f")  # the tag's own column: refused, said why
+        await settle(pilot)
+        assert "its Tags filter stays" in list(app._notifications)[-1].message
+        assert customers.row_count == 3
+        await pilot.press("g")
+        await settle(pilot)
+        assert "all 3 customers of this list" in str(app.screen.query_one(".form-title").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")  # nothing left to clear: back to the catalogue
+        await settle(pilot)
+        assert app.screen is catalogue
 
 
 async def test_a_trade_in_lists_the_valid_matching_interests(

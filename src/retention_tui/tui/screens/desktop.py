@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -317,10 +318,14 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
         chips.remove_children()
         query = self.customer_query
         new = [Chip("", query.search)] if query.search.strip() else []
-        new += [Chip(key, text) for key, text in query.filters]
+        new += [Chip(key, text) for key, text in self._own_filters()]
         chips.set_class(not new, "-empty")
         if new:
             chips.mount_all(new)
+
+    def _own_filters(self) -> list[tuple[str, str]]:
+        """The filters shown as chips, the ones the advisor may take away."""
+        return list(self.customer_query.filters)
 
     @on(Chip.Removed)
     def _chip_removed(self, message: Chip.Removed) -> None:
@@ -574,13 +579,18 @@ def _example(kind: str) -> str:
 
 class ScopedListScreen(DesktopScreen):
     """The desktop's list limited to the customers behind a report row (departed, churn,
-    retention), with the desktop's search, filters, sort, card and export."""
+    retention) or holding a tag, with the desktop's search, filters, sort, card and export.
+
+    The filters it opens with are what the list is (a tag's customers): they stay, whatever
+    is cleared, so a bulk action never reaches beyond the list its title names. Escape with
+    nothing left to clear goes back."""
 
     BINDINGS = [Binding("q", "back", _("Back"), id="scoped_list.back", tooltip=_("Back"))]
 
     def __init__(self, db_path: Path, query: CustomerQuery, title: str) -> None:
         super().__init__(db_path, query)
         self.list_title = title
+        self.fixed_filters = query.filters
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -591,3 +601,38 @@ class ScopedListScreen(DesktopScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def _own_filters(self) -> list[tuple[str, str]]:
+        """The filters added on this screen (not the ones the list is made of)."""
+        return [f for f in self.customer_query.filters if f not in self.fixed_filters]
+
+    def action_filter_column(self) -> None:
+        column = self.table.current_column
+        if column.key in dict(self.fixed_filters):
+            self.notify(
+                _("This list is '{title}': its {column} filter stays as it is.").format(
+                    title=printable(self.list_title), column=_(column.label)
+                ),
+                severity="warning",
+                markup=False,
+            )
+            return
+        super().action_filter_column()
+
+    def action_clear_one(self) -> None:
+        if self.focused in (self.search_input, self.filter_input):
+            super().action_clear_one()  # closes the box
+            return
+        own = self._own_filters()
+        if own:
+            self.apply(self.customer_query.without_filter(own[-1][0]))
+        elif self.customer_query.search:
+            self.search_input.value = ""
+            self.apply(self.customer_query.searching(""))
+        else:
+            self.app.pop_screen()
+
+    def action_clear_all(self) -> None:
+        with self.search_input.prevent(Input.Changed):
+            self.search_input.value = ""
+        self.apply(replace(self.customer_query.cleared(), filters=self.fixed_filters))
