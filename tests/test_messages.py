@@ -154,6 +154,14 @@ def test_preview_with_a_real_customer(desk: sqlite3.Connection) -> None:
         messages.preview(desk, "mot-due-sms", 99)
 
 
+def test_months_away_in_a_message_is_what_the_card_says(desk: sqlite3.Connection) -> None:
+    # Today is 2026-11-23: a visit on 2026-10-30 is 0 whole months ago (the calendar says 1),
+    # one on 2026-10-23 is 1, one on 2025-11-24 is 11.
+    for last_visit, months in (("2026-10-30", "0"), ("2026-10-23", "1"), ("2025-11-24", "11")):
+        desk.execute("UPDATE customers SET last_visit = ? WHERE id = 4", (last_visit,))
+        assert messages.customer_values(desk, [4])[4]["months_away"] == months
+
+
 def test_letters_become_a_mail_merge_file(desk: sqlite3.Connection, tmp_path: Path) -> None:
     assert messages.export_letters(desk, tmp_path / "none.csv") == 0
     messages.queue(desk, "miss-you-letter", range(1, 7), offer="a free wash")

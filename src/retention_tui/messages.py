@@ -28,6 +28,7 @@ from typing import Any
 
 from . import audit, clock, i18n, settings, tags
 from .campaigns import fill
+from .customer_list import months_away
 from .db import write
 from .errors import RetentionError
 from .i18n import _
@@ -291,9 +292,8 @@ def customer_values(
         )
         for cid, name, advisor, last_visit, brand, model, plate in rows:
             months = ""
-            if last_visit:
-                last = dt.date.fromisoformat(last_visit)
-                months = str((today.year - last.year) * 12 + today.month - last.month)
+            if last_visit:  # whole months, as the desktop and the card count them
+                months = str(months_away(dt.date.fromisoformat(last_visit), today))
             values[cid] = {
                 "name": name,
                 "vehicle": " ".join(p for p in (brand, model) if p) or _("vehicle"),
