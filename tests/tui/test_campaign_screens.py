@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Label, Static
 
 from retention_tui import campaigns, clock
 from retention_tui.db import open_database, write
@@ -393,12 +393,21 @@ async def test_members_listed_and_removed_one_or_a_whole_list(
         await settle(pilot)
         await pilot.press("X")
         assert isinstance(app.screen, ConfirmForm)
+        utrecht = len({1, 3} - first_gone)
+        question = str(app.screen.query_one(".form-title", Label).render())
+        assert question.endswith(
+            ("the 1 customer of this list", "all 2 customers of this list")[utrecht - 1]
+        )
         await pilot.press("escape")  # no: nothing changes
         await settle(pilot)
         assert len(members()) == 3
         await pilot.press("X", "y")
         await settle(pilot)
         assert set(members()) == {2, 4} - first_gone
+        await pilot.press("X")  # the filtered list is empty now: nothing to ask
+        await settle(pilot)
+        assert app.screen is screen
+        assert list(app._notifications)[-1].message == "The list is empty: nobody to take out."
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, CampaignsScreen)

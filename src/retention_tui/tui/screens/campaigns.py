@@ -163,7 +163,7 @@ class EditCampaignForm(_Form):
     DEFAULT_CSS = (
         FORM_CSS.format(name="EditCampaignForm")
         + """
-    EditCampaignForm > Vertical { width: 84; }
+    EditCampaignForm > Vertical { width: 84; max-width: 100%; }
     EditCampaignForm TextArea { height: 8; margin-bottom: 1; }
     EditCampaignForm .field { color: $text-muted; }
     """
@@ -550,10 +550,12 @@ class CampaignMembersScreen(SavesChanges, ScopedListScreen):
         query = self.customer_query
         if not (query.search.strip() or query.filters):
             what = _("every member")
+        elif self.table.matches_of(query) == 0:
+            self.notify(_("The list is empty: nobody to take out."), severity="warning",
+                        markup=False)  # fmt: skip
+            return
         else:
-            what = _("the {count} customers of this list").format(
-                count=i18n.number(self.table.row_count)
-            )
+            what = self._list_words()
 
         def remove(conn: Any) -> None:
             from ...customer_list import ListContext, snapshot

@@ -24,7 +24,7 @@ FORM_CSS = """
 {name} > Vertical {{
     width: 64; height: auto; border: round $accent; background: $panel; padding: 1 2;
 }}
-{name} .form-title {{ text-style: bold; margin-bottom: 1; }}
+{name} .form-title {{ text-style: bold; margin-bottom: 1; width: 100%; }}
 {name} .form-error {{ color: $error; height: auto; }}
 {name} .form-hint {{ color: $text-muted; width: 100%; }}
 {name} OptionList {{ height: auto; max-height: 10; border: none; margin-bottom: 1; }}

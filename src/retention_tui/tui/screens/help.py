@@ -19,7 +19,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 84; max-height: 90%; height: auto;
+        width: 84; max-width: 100%; max-height: 90%; height: auto;
         border: round $accent; background: $panel; padding: 1 2;
     }
     HelpScreen #help-title { text-style: bold; margin-bottom: 1; }

@@ -52,7 +52,7 @@ class SendForm(_Form):
     DEFAULT_CSS = (
         FORM_CSS.format(name="SendForm")
         + """
-    SendForm > Vertical { width: 90; max-height: 100%; overflow-y: auto; }
+    SendForm > Vertical { width: 90; max-width: 100%; max-height: 100%; overflow-y: auto; }
     SendForm #send-who { height: auto; margin-bottom: 1; }
     SendForm #send-preview { height: auto; max-height: 14; border: round $primary;
                              padding: 0 1; margin-bottom: 1; }
@@ -254,7 +254,7 @@ class MessageView(_Form):
     DEFAULT_CSS = (
         FORM_CSS.format(name="MessageView")
         + """
-    MessageView > Vertical { width: 90; max-height: 100%; }
+    MessageView > Vertical { width: 90; max-width: 100%; max-height: 100%; }
     MessageView VerticalScroll { height: auto; max-height: 20; }
     """
     )
