@@ -183,6 +183,10 @@ async def test_an_unreadable_filter_says_why_and_keeps_the_last_result(app: Rete
         await settle(pilot)
         assert error_line(pilot) == ""
         assert shown(pilot) == ["C003"]
+        await pilot.press("f", *"x", "enter")  # unreadable, then enter: the last good one stays
+        await settle(pilot)
+        assert shown(pilot) == ["C003"]
+        assert error_line(pilot) == ""  # the chip shows what is in force; no stale error
 
 
 async def test_sort_keys_use_the_column_under_the_cursor(app: RetentionApp) -> None:

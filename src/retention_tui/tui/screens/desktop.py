@@ -381,6 +381,9 @@ class DesktopScreen(ReportsWorkerErrors, Screen[None]):
     def _close_filter_bar(self) -> None:
         self.query_one("#filter-bar").remove_class("-open")
         self._filter_key = None
+        # The list shows the last filter that could be read (its chip says which): an error
+        # about text that is no longer in any box would only puzzle.
+        self.query_one("#filter-error", Static).remove_class("-shown")
 
     def _typing_in_a_box(self) -> None:
         if isinstance(self.focused, Input):
