@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, OptionList, Static
 
 from retention_tui import campaigns, trade_ins
 from retention_tui.db import open_database
 from retention_tui.tui.app import RetentionApp
 from retention_tui.tui.screens.call_session import CallSessionScreen
+from retention_tui.tui.screens.card_forms import ConfirmForm
 from retention_tui.tui.screens.customer_card import CustomerCardScreen
 from retention_tui.tui.screens.desktop import Chip, ScopedListScreen
 from retention_tui.tui.screens.home import HomeScreen
@@ -147,6 +148,25 @@ async def test_expired_tags_stay_on_the_card_greyed_and_can_be_worked(
         assert [str(table.get_row_at(r)[3]) for r in range(table.row_count)] == [
             "2026-11-22 (expired)", "2026-11-22 (expired)"
         ]  # fmt: skip
+        # Removing a booking asks first: one key too many in the menu must not take it.
+        row = next(r for r in range(table.row_count)
+                   if str(table.get_row_at(r)[0]) == "Inspection customer")  # fmt: skip
+        for answer in ("escape", "y"):
+            table.focus()
+            table.move_cursor(row=row)
+            await pilot.press("enter")
+            await settle(pilot)
+            options = app.screen.query_one(OptionList)
+            options.highlighted = options.option_count - 1  # remove it (booked by mistake)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmForm)
+            assert "Remove Inspection customer" in str(app.screen.query_one(".form-title").render())
+            await pilot.press(answer)
+            await settle(pilot)
+            assert app.screen is card
+            kept = [t for t in tagged(booked_db, "inspection") if t[0] == "C003"]
+            assert len(kept) == (1 if answer == "escape" else 0)
 
 
 async def test_tag_from_the_call_session_in_one_key(app: RetentionApp, desk_db: Path) -> None:

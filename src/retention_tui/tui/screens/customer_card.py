@@ -522,13 +522,33 @@ class CustomerCardScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             return
         chosen_tag = self.tags[min(event.cursor_row, len(self.tags) - 1)]
 
+        def save(action: str, day: Any) -> None:
+            self.save_change(
+                lambda conn: apply_tag_action(conn, chosen_tag.id, action, day),
+                TAG_ACTION_DONE[action],
+            )
+
         def chosen(result: tuple[str, Any] | None) -> None:
-            if result is not None:
-                action, day = result
-                self.save_change(
-                    lambda conn: apply_tag_action(conn, chosen_tag.id, action, day),
-                    TAG_ACTION_DONE[action],
-                )
+            if result is None:
+                return
+            action, day = result
+            if action != "remove":
+                save(action, day)
+                return
+            # Removing undoes the booking everywhere: asked once more, as one wrong key in
+            # the menu would otherwise take it.
+            from .card_forms import ConfirmForm
+
+            question = _("Remove {label}, set {day}?").format(
+                label=printable(_(chosen_tag.label)), day=i18n.shown_date(chosen_tag.set_on)
+            )
+            self.app.push_screen(
+                ConfirmForm(question, _(
+                    "It goes from the card and from every filter, as if never booked; the "
+                    "audit trail keeps the removal. Enter or y removes, escape or n keeps it."
+                )),
+                lambda yes: save(action, day) if yes else None,
+            )  # fmt: skip
 
         self.app.push_screen(TagActionsForm(chosen_tag), chosen)
 
