@@ -298,7 +298,8 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         yield DataTable(id="campaigns-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter(show_command_palette=False)
 
-    def on_mount(self) -> None:
+    def on_screen_resume(self) -> None:
+        # Shown, or back from a call session or a member list: the figures may have moved.
         self.reload()
 
     def after_save(self) -> None:
