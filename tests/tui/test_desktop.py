@@ -416,10 +416,31 @@ async def test_scrolling_a_long_list_fetches_pages(tmp_path: Path) -> None:
         assert shown(pilot)[-1] == "L0999"
         await pilot.press("pageup")
         await settle(pilot)
-        assert "…" not in "".join(grid.visible_text())
+        assert not [line for line in grid.visible_text() if line.startswith("…")]  # all read
         await pilot.press("home")
         await settle(pilot)
         assert shown(pilot)[0] == "L0000"
+
+
+async def test_a_value_cut_by_the_right_edge_ends_in_an_ellipsis(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        grid = table(pilot)
+        phones = {cell(line, "customer_no"): cell(line, "phone")
+                  for line in grid.visible_text()[1:] if line.strip()}  # fmt: skip
+        await pilot.resize_terminal(OFFSETS["phone"][0] + 7, 20)  # seven cells of the phones
+        await settle(pilot)
+        lines = [line for line in grid.visible_text() if line.strip()]
+        assert lines[0].endswith("Phone  ")  # the heading fits: nothing cut
+        for line in lines[1:]:
+            value = phones[cell(line, "customer_no")]
+            if len(value) > 7:
+                assert line.endswith(value[:6] + "…")
+            else:
+                assert not line.endswith("…")
+        assert any(len(v) > 7 for v in phones.values()) and any(
+            len(v) <= 7 for v in phones.values()
+        )
 
 
 async def test_empty_database_says_how_to_start(empty_db: Path) -> None:

@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -574,8 +575,27 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         if fixed >= width:
             return head
         start = self._fixed_width + scroll_x
-        rest = strip.crop_extend(start, start + width - fixed, self._base_style)
+        end = start + width - fixed
+        rest = strip.crop_extend(start, end, self._base_style)
+        if end < strip.cell_length and width - fixed > 1 and self._cut_at(strip, end):
+            # A value goes on past the right edge: say so, as a cut column does ("Anke de B…").
+            segments = list(rest)
+            style = segments[-1].style if segments else None
+            rest = Strip.join([rest.crop(0, width - fixed - 1), Strip([Segment("…", style)], 1)])
         return Strip.join([head, rest])
+
+    def _cut_at(self, strip: Strip, end: int) -> bool:
+        """Whether the right edge at ``end`` cuts a value short (text of the same column goes
+        on past it)."""
+        i = bisect_right(self._offsets, end - 1) - 1
+        if i < 0 or i >= len(self.columns):
+            return False
+        column_end = self._offsets[i] + self.columns[i].width
+        if end >= column_end:  # the edge is at the gap after the column
+            return False
+        return bool(strip.crop(end - 1, column_end).text.strip()) and bool(
+            strip.crop(end, column_end).text.strip()
+        )
 
     def _header_strip(self) -> Strip:
         base = self.get_component_rich_style("customer-table--header")
