@@ -395,9 +395,11 @@ async def test_members_listed_and_removed_one_or_a_whole_list(
         assert screen.query_one(CustomerTable).row_count == 3
         await pilot.press("slash", *"Utrecht", "escape")  # customers 1 and 3 live there
         await settle(pilot)
+        utrecht = len({1, 3} - first_gone)
+        count_line = str(screen.query_one("#desktop-count", Static).content)
+        assert count_line.startswith(f"{utrecht} of 3 customers")  # of the members, not of all
         await pilot.press("X")
         assert isinstance(app.screen, ConfirmForm)
-        utrecht = len({1, 3} - first_gone)
         question = str(app.screen.query_one(".form-title", Label).render())
         assert question.endswith(
             ("the 1 customer of this list", "all 2 customers of this list")[utrecht - 1]

@@ -187,6 +187,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._pages: LRUCache[int, list[ListRow]] = LRUCache(64)
         self._in_flight: set[int] = set()
         self._strips: LRUCache[tuple, Strip] = LRUCache(512)
+        self._scope_totals: dict[tuple, int] = {}
         self._base: Style | None = None
         self.columns = columns
         self._widths = [c.width for c in columns]
@@ -291,6 +292,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
 
     def reload(self) -> int:
         """Read the current query again (after a change to the data)."""
+        self._scope_totals.clear()
         return self.show(self.query_in_use)
 
     def visible_text(self) -> list[str]:
@@ -343,6 +345,23 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             if not was_interrupted(error):
                 self.post_message(self._Failed(generation, error_text(error, self.db_path)))
 
+    def _total_of(
+        self, conn: sqlite3.Connection, query: CustomerQuery, matches: int, ctx: ListContext
+    ) -> int:
+        """What ``matches`` is out of: every customer, or a scoped list's own customers (a
+        campaign's 131 members), counted once per scope until the next reload."""
+        if not query.is_filtered:
+            return matches
+        if query.scope is None:
+            return customer_list.total(conn)
+        if not (query.search.strip() or query.filters):
+            return matches  # the scope itself
+        found = self._scope_totals.get(query.scope)
+        if found is None:
+            found = customer_list.count(conn, CustomerQuery(scope=query.scope), ctx)
+            self._scope_totals[query.scope] = found
+        return found
+
     def _count_query(
         self,
         generation: int,
@@ -360,7 +379,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             try:
                 ctx = ListContext.load(conn)
                 matches = customer_list.count(conn, query, ctx)
-                total = matches if not query.is_filtered else customer_list.total(conn)
+                total = self._total_of(conn, query, matches, ctx)
                 if not worker.is_cancelled:
                     self.post_message(self._Counted(generation, matches, total))
             finally:
