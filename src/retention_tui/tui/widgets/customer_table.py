@@ -21,6 +21,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, on
@@ -623,13 +624,18 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         filtered = {key for key, _text in query.filters}
         segments: list[Segment] = []
         for i, col in enumerate(self.columns):
-            label = col.title
+            label, arrow = col.title, ""
             if col.key == query.sort and col.width > 3:
-                label += " ▼" if query.descending else " ▲"
+                arrow = " ▼" if query.descending else " ▲"
             if col.key in filtered and col.width > 3:
                 label = "⚑" + label
+            if arrow and cell_len(label + arrow) > col.width:
+                # The arrow is what says how the list is sorted: the title gives way.
+                text = fit(label, col.width - len(arrow)) + arrow
+            else:
+                text = fit(label + arrow, col.width, col.align)
             style = current if i == self.cursor_column else base
-            segments.append(Segment(fit(label, col.width, col.align), style))
+            segments.append(Segment(text, style))
             segments.append(Segment(" " * GAP, base))
         return Strip(segments, self._total_width)
 
