@@ -29,9 +29,21 @@ def outcome_label(outcome: str) -> str:
     return _(outcome)
 
 
-def parse_callback(text: str) -> dt.datetime:
-    """A callback time typed as ``YYYY-MM-DD`` (09:00) or ``YYYY-MM-DD HH:MM``."""
+def parse_callback(text: str, today: dt.date | None = None) -> dt.datetime:
+    """A callback time as an advisor types it, wherever it is typed: ``t`` (tomorrow) or ``w``
+    (a week from now) at 09:00, ``+N`` days at 09:00, ``YYYY-MM-DD`` (09:00) or
+    ``YYYY-MM-DD HH:MM`` (a ``T`` between them as well)."""
     value = " ".join(text.split())
+    day = today or clock.today()
+    nine = dt.time(9)
+    if value.lower() in ("t", _("tomorrow")):
+        return dt.datetime.combine(day + dt.timedelta(days=1), nine)
+    if value.lower() in ("w", _("next week")):
+        return dt.datetime.combine(day + dt.timedelta(days=7), nine)
+    if value.startswith("+") and value[1:].isdigit() and int(value[1:]) <= 3660:
+        return dt.datetime.combine(day + dt.timedelta(days=int(value[1:])), nine)
+    if len(value) > 10 and value[10] in "Tt":
+        value = value[:10] + " " + value[11:]
     for form in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
             when = dt.datetime.strptime(value, form)
@@ -39,7 +51,10 @@ def parse_callback(text: str) -> dt.datetime:
             continue
         return when if form.endswith("%M") else when.replace(hour=9)
     raise RetentionError(
-        _("'{text}' is not a callback time; use YYYY-MM-DD or YYYY-MM-DD HH:MM.").format(text=text)
+        _(
+            "'{text}' is not a callback time; use t (tomorrow), w (next week), +days, "
+            "YYYY-MM-DD or YYYY-MM-DD HH:MM."
+        ).format(text=text)
     )
 
 

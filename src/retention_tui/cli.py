@@ -964,7 +964,7 @@ def calls_log(
     from .calls import parse_callback
     from .customers import customer_id_by_number
 
-    when = parse_callback(callback.replace("T", " ")) if callback else None
+    when = parse_callback(callback) if callback else None
     conn = obj.open(create=False)
     try:
         customer_id = customer_id_by_number(conn, customer_no)

@@ -197,11 +197,22 @@ async def test_a_callback_without_a_time_is_refused(app: RetentionApp, desk_db: 
         await pilot.press("c", "5", "enter", "enter")
         assert isinstance(app.screen, CallForm)
         assert "needs a date" in str(app.screen.query_one(".form-error", Static).content)
-        await pilot.press(*"tomorrow", "enter")
+        await pilot.press(*"friday", "enter")
         assert "not a callback time" in str(app.screen.query_one(".form-error", Static).content)
         await pilot.press("escape")
         await settle(pilot)
         assert one(desk_db, "SELECT count(*) FROM calls") == (0,)
+
+
+async def test_a_callback_in_days_as_in_the_call_session(app: RetentionApp, desk_db: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_card(pilot, 2)
+        await pilot.press("c", "5", "enter", *"+2", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerCardScreen)
+    assert one(desk_db, "SELECT outcome, callback_at FROM calls") == (
+        "callback", "2026-11-25 09:00"
+    )  # fmt: skip
 
 
 async def test_a_quick_no_answer(app: RetentionApp, desk_db: Path) -> None:

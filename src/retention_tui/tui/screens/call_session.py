@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Label, Static
 
-from ... import campaigns, churn, clock, customers, tags
+from ... import campaigns, churn, customers, tags
 from ...campaigns import Campaign, Claim, Membership
 from ...cells import printable
 from ...customer_list import ListContext
@@ -153,13 +153,13 @@ class CallbackForm(_Form):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(_("Call back when?"), classes="form-title", markup=False)
-            yield Input(placeholder=_("t tomorrow · w next week · YYYY-MM-DD HH:MM"),
+            yield Input(placeholder=_("t tomorrow · w next week · +days · YYYY-MM-DD HH:MM"),
                         id="callback-when")  # fmt: skip
             yield Input(placeholder=_("Note (optional)"), id="callback-note")
             yield Static("", classes="form-error", markup=False)
             yield Label(
-                _("t: tomorrow 09:00, w: a week from now 09:00, or a date (and time). "
-                  "Enter saves, escape cancels."),
+                _("t: tomorrow 09:00, w: a week from now 09:00, +3: in three days at 09:00, "
+                  "or a date (and time). Enter saves, escape cancels."),
                 classes="form-hint", markup=False,
             )  # fmt: skip
 
@@ -172,19 +172,12 @@ class CallbackForm(_Form):
         from ...calls import parse_callback
         from ...errors import RetentionError
 
-        text = self.query_one("#callback-when", Input).value.strip().lower()
-        today = clock.today()
-        if text in ("t", _("tomorrow")):
-            when = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9))
-        elif text in ("w", _("next week")):
-            when = dt.datetime.combine(today + dt.timedelta(days=7), dt.time(9))
-        else:
-            try:
-                when = parse_callback(text.replace("t", " ") if len(text) > 10 else text)
-            except RetentionError as error:
-                self.show_error(error.message)
-                self.query_one("#callback-when", Input).focus()
-                return
+        try:
+            when = parse_callback(self.query_one("#callback-when", Input).value)
+        except RetentionError as error:
+            self.show_error(error.message)
+            self.query_one("#callback-when", Input).focus()
+            return
         self.dismiss((when, self.query_one("#callback-note", Input).value))
 
 

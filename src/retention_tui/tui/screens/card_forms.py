@@ -153,7 +153,7 @@ class CallForm(_Form):
             )
             yield Input(placeholder=_("Note"), id="call-note")
             yield Input(
-                placeholder=_("Callback: YYYY-MM-DD or YYYY-MM-DD HH:MM (for a callback)"),
+                placeholder=_("Callback: t, w, +days or YYYY-MM-DD HH:MM (for a callback)"),
                 id="call-callback",
             )
             yield Static("", classes="form-error", markup=False)
