@@ -303,6 +303,9 @@ async def test_the_catalogue_counts_adds_retires_and_lists_the_customers(
         assert (uses["inspection"], uses["test-ride"], uses["complaint"]) == ("2", "3", "1")
         await pilot.press("n")
         assert isinstance(app.screen, CatalogueEntryForm)
+        await settle(pilot)
+        names = [str(label.render()) for label in app.screen.query(".field-row > Label")]
+        assert names == ["Code", "Label", "Group", "Valid", "Grade"]  # beside each box
         await pilot.press(*"track-day", "enter", *"Track day", "enter")
         await pilot.press(*"interest", "enter", *"90", "enter", "enter")
         await settle(pilot)

@@ -27,7 +27,7 @@ from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
 from ..widgets.footer import KeysFooter
 from ..widgets.inputs import Input, TextArea
-from .card_forms import FORM_CSS, ConfirmForm, _Form
+from .card_forms import FORM_CSS, ConfirmForm, _Form, field_row
 from .desktop import ScopedListScreen
 
 
@@ -93,7 +93,10 @@ class CampaignPicker(_Form):
 class NewCampaignForm(_Form):
     """Template, name, offer, cool-down and attempts; returns the fields, or None."""
 
-    DEFAULT_CSS = FORM_CSS.format(name="NewCampaignForm")
+    DEFAULT_CSS = (
+        FORM_CSS.format(name="NewCampaignForm")
+        + "NewCampaignForm .field-row > Label { min-width: 19; }\n"
+    )
 
     def __init__(self, templates: list[Template]) -> None:
         super().__init__()
@@ -107,10 +110,16 @@ class NewCampaignForm(_Form):
                   for t in self.templates),
                 id="template-choice",
             )  # fmt: skip
-            yield Input(placeholder=_("Name"), id="campaign-name")
-            yield Input(placeholder=_("Offer"), id="campaign-offer")
-            yield Input(placeholder=_("Cool-down days"), id="campaign-cooldown", max_length=3)
-            yield Input(placeholder=_("Maximum attempts"), id="campaign-attempts", max_length=2)
+            yield field_row(_("Name"), Input(placeholder=_("Name"), id="campaign-name"))
+            yield field_row(_("Offer"), Input(placeholder=_("Offer"), id="campaign-offer"))
+            yield field_row(
+                _("Cool-down days"),
+                Input(placeholder=_("Cool-down days"), id="campaign-cooldown", max_length=3),
+            )
+            yield field_row(
+                _("Maximum attempts"),
+                Input(placeholder=_("Maximum attempts"), id="campaign-attempts", max_length=2),
+            )
             yield Static("", classes="form-error", markup=False)
             yield Label(_("Pick a template (enter), then the fields; enter on the last one "
                           "makes a draft. Escape cancels."),

@@ -8,8 +8,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -30,7 +31,15 @@ FORM_CSS = """
 {name} OptionList {{ height: auto; max-height: 10; border: none; margin-bottom: 1; }}
 {name} Input {{ border: none; height: 1; padding: 0 1; margin-bottom: 1; background: $boost; }}
 {name} Input:focus {{ border: none; background: $accent 25%; }}
+{name} .field-row {{ height: 1; margin-bottom: 1; }}
+{name} .field-row > Label {{ width: auto; min-width: 10; padding-right: 2; color: $text-muted; }}
+{name} .field-row > Input {{ width: 1fr; margin-bottom: 0; }}
 """
+
+
+def field_row(label: str, field: Widget) -> Horizontal:
+    """A box with its name beside it, so a filled-in box still says what it holds."""
+    return Horizontal(Label(label, markup=False), field, classes="field-row")
 
 
 class _Form(ModalScreen):

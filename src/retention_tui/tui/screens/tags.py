@@ -28,7 +28,7 @@ from ..errors import ReportsWorkerErrors
 from ..saving import SavesChanges, read_db, write_db
 from ..widgets.footer import KeysFooter
 from ..widgets.inputs import Input
-from .card_forms import FORM_CSS, _Form
+from .card_forms import FORM_CSS, _Form, field_row
 
 
 def _number(text: str, what: str, whole: bool = True) -> Any:
@@ -388,17 +388,24 @@ class CatalogueEntryForm(_Form):
         with Vertical():
             yield Label(_("New tag") if e is None else _("Change the tag '{code}'").format(
                 code=e.code), classes="form-title", markup=False)  # fmt: skip
-            yield Input(value=e.code if e else "", placeholder=_("Code, e.g. track-day"),
-                        id="entry-code", disabled=e is not None)  # fmt: skip
-            yield Input(value=e.label if e else "", placeholder=_("Label"), id="entry-label")
-            yield Input(value=e.group if e else "",
-                        placeholder=_("Group: {groups} (empty: other)").format(
-                            groups=", ".join(tags.GROUPS)), id="entry-group")  # fmt: skip
-            yield Input(value=str(e.valid_days or "") if e else "", id="entry-days",
-                        placeholder=_("Valid for days (empty: no end)"))  # fmt: skip
-            yield Input(value=("yes" if e.graded else "no") if e else "no",
-                        placeholder=_("Takes a grade 1-6? yes / no"), id="entry-graded",
-                        disabled=e is not None)  # fmt: skip
+            yield field_row(_("Code"), Input(
+                value=e.code if e else "", placeholder=_("Code, e.g. track-day"),
+                id="entry-code", disabled=e is not None))  # fmt: skip
+            yield field_row(
+                _("Label"),
+                Input(value=e.label if e else "", placeholder=_("Label"), id="entry-label"),
+            )
+            yield field_row(_("Group"), Input(
+                value=e.group if e else "", id="entry-group",
+                placeholder=_("Group: {groups} (empty: other)").format(
+                    groups=", ".join(tags.GROUPS))))  # fmt: skip
+            yield field_row(_("Valid"), Input(
+                value=str(e.valid_days or "") if e else "", id="entry-days",
+                placeholder=_("Valid for days (empty: no end)")))  # fmt: skip
+            yield field_row(_("Grade"), Input(
+                value=("yes" if e.graded else "no") if e else "no",
+                placeholder=_("Takes a grade 1-6? yes / no"), id="entry-graded",
+                disabled=e is not None))  # fmt: skip
             yield Static("", classes="form-error", markup=False)
             yield Label(_("Enter goes from field to field and saves on the last."),
                         classes="form-hint", markup=False)  # fmt: skip
