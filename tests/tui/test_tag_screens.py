@@ -298,7 +298,7 @@ async def test_the_catalogue_counts_adds_retires_and_lists_the_customers(
         screen = app.screen
         assert isinstance(screen, TagCatalogueScreen)
         table = screen.query_one(DataTable)
-        uses = {str(table.get_row_at(r)[1]): str(table.get_row_at(r)[6])
+        uses = {str(table.get_row_at(r)[2]): str(table.get_row_at(r)[1])
                 for r in range(table.row_count)}  # fmt: skip
         assert (uses["inspection"], uses["test-ride"], uses["complaint"]) == ("2", "3", "1")
         await pilot.press("n")
@@ -312,7 +312,7 @@ async def test_the_catalogue_counts_adds_retires_and_lists_the_customers(
         assert app.screen is screen
         assert rows(booked_db, "SELECT label, grp, valid_days, graded FROM tags"
                     " WHERE code = 'track-day'") == [("Track day", "interest", 90, 0)]  # fmt: skip
-        row = next(r for r in range(table.row_count) if str(table.get_row_at(r)[1]) == "test-ride")
+        row = next(r for r in range(table.row_count) if str(table.get_row_at(r)[2]) == "test-ride")
         table.move_cursor(row=row)
         await pilot.press("delete")
         await settle(pilot)
@@ -336,7 +336,7 @@ async def test_a_tags_list_keeps_its_tag_and_escape_goes_back(
         table = catalogue.query_one(DataTable)
         table.move_cursor(
             row=next(
-                r for r in range(table.row_count) if str(table.get_row_at(r)[1]) == "test-ride"
+                r for r in range(table.row_count) if str(table.get_row_at(r)[2]) == "test-ride"
             )
         )
         await pilot.press("enter")

@@ -334,19 +334,20 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         keep = table.cursor_row
         table.clear()
         if not table.columns:
-            for title in (_("Name"), _("Kind"), _("Status"), pgettext("period", "From"),
-                          pgettext("period", "To"), _("Members"),
-                          _("Ready"), _("Callbacks"), _("Cool-down"), _("Done")):  # fmt: skip
+            # The figures an advisor works by come first: at 80 columns they stay in view.
+            for title in (_("Name"), _("Status"), _("Members"), _("Ready"), _("Callbacks"),
+                          _("Cool-down"), _("Done"), _("Kind"), pgettext("period", "From"),
+                          pgettext("period", "To")):  # fmt: skip
                 table.add_column(Text(title))
         for c, queue in message.rows:
             table.add_row(
-                Text(printable(c.name)), Text(_(c.kind)), Text(pgettext("campaign", c.status)),
-                Text(c.starts_on),
-                Text(c.ends_on or ""), Text(i18n.number(sum(queue.values())), justify="right"),
+                Text(printable(c.name)), Text(pgettext("campaign", c.status)),
+                Text(i18n.number(sum(queue.values())), justify="right"),
                 Text(i18n.number(queue['ready now']), justify="right"),
                 Text(i18n.number(queue['callback later']), justify="right"),
                 Text(i18n.number(queue['on cool-down']), justify="right"),
                 Text(i18n.number(queue['done']), justify="right"),
+                Text(_(c.kind)), Text(c.starts_on), Text(c.ends_on or ""),
             )  # fmt: skip
         if message.rows:
             table.move_cursor(row=min(keep, len(message.rows) - 1))

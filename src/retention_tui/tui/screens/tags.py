@@ -475,8 +475,9 @@ class TagCatalogueScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for title in (_("Label"), _("Code"), _("Group"), _("Valid"), _("Grade"), _("Automatic"),
-                      _("Customers")):  # fmt: skip
+        # How many hold each tag comes right after its name: at 80 columns it stays in view.
+        for title in (_("Label"), _("Customers"), _("Code"), _("Group"), _("Valid"), _("Grade"),
+                      _("Automatic")):  # fmt: skip
             table.add_column(Text(title))
         self.reload()
 
@@ -507,10 +508,10 @@ class TagCatalogueScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
             table.add_row(
                 Text(printable(_(t.label)) + (f" ({_('retired')})" if t.retired else ""),
                      style=style),
+                Text(i18n.number(t.uses), justify="right", style=style),
                 Text(t.code, style=style), Text(_(t.group), style=style), Text(valid, style=style),
                 Text("1–6" if t.graded else "", style=style),
                 Text(_("yes") if t.automatic else "", style=style),
-                Text(i18n.number(t.uses), justify="right", style=style),
             )  # fmt: skip
         if message.rows:
             table.move_cursor(row=min(keep, len(message.rows) - 1))
