@@ -7,6 +7,7 @@ ad-hoc call. Every call is audited with the operator.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 
 from . import audit, clock
@@ -40,16 +41,19 @@ def parse_callback(text: str, today: dt.date | None = None) -> dt.datetime:
         return dt.datetime.combine(day + dt.timedelta(days=1), nine)
     if value.lower() in ("w", _("next week")):
         return dt.datetime.combine(day + dt.timedelta(days=7), nine)
-    if value.startswith("+") and value[1:].isdigit() and int(value[1:]) <= 3660:
-        return dt.datetime.combine(day + dt.timedelta(days=int(value[1:])), nine)
-    if len(value) > 10 and value[10] in "Tt":
-        value = value[:10] + " " + value[11:]
-    for form in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+    days = re.fullmatch(r"\+(\d{1,4})", value, re.ASCII)
+    if days:
+        return dt.datetime.combine(day + dt.timedelta(days=int(days[1])), nine)
+    parts = re.fullmatch(
+        r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}):(\d{1,2}))?", value, re.ASCII
+    )
+    if parts:
+        year, month, on = (int(p) for p in parts.groups()[:3])
+        hour, minute = (int(parts[4]), int(parts[5])) if parts[4] else (9, 0)
         try:
-            when = dt.datetime.strptime(value, form)
+            return dt.datetime(year, month, on, hour, minute)
         except ValueError:
-            continue
-        return when if form.endswith("%M") else when.replace(hour=9)
+            pass  # no such day or time: said below
     raise RetentionError(
         _(
             "'{text}' is not a callback time; use t (tomorrow), w (next week), +days, "

@@ -93,7 +93,10 @@ async def test_digits_show_the_cards_tabs(app: RetentionApp) -> None:
         await settle(pilot)
         assert tabs.active == "tab-vehicles"
         assert card.focused is card.query_one("#table-vehicles", DataTable)
-        await pilot.press("down", "9", "1")
+        await pilot.press("down", "9")
+        await settle(pilot)
+        assert tabs.active == "tab-messages"
+        await pilot.press("1")
         await settle(pilot)
         assert tabs.active == "tab-visits"
         await pilot.press("question_mark")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
+from rich.segment import Segment
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 
@@ -446,6 +448,17 @@ async def test_a_value_cut_by_the_right_edge_ends_in_an_ellipsis(app: RetentionA
         assert any(len(v) > 7 for v in phones.values()) and any(
             len(v) <= 7 for v in phones.values()
         )
+
+
+async def test_a_wide_character_split_by_the_edge_counts_as_cut(app: RetentionApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        start, width = OFFSETS["city"]
+        line = Strip([Segment(" " * start + "北京朝阳".ljust(width - 4))])  # 8 cells of 12
+        grid = table(pilot)
+        assert grid._cut_at(line, start + 7)  # the edge halves 阳: it would show as a blank
+        assert grid._cut_at(line, start + 5)  # 阳 still to come
+        assert not grid._cut_at(line, start + 8)  # the edge right after the value
 
 
 async def test_empty_database_says_how_to_start(empty_db: Path) -> None:

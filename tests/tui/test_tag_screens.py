@@ -363,6 +363,11 @@ async def test_a_tags_list_keeps_its_tag_and_escape_goes_back(
         await settle(pilot)
         assert "its Tags filter stays" in list(app._notifications)[-1].message
         assert customers.row_count == 3
+        await pilot.press("slash", *"fx")  # in the search box, f is a letter
+        assert listed.search_input.value == "fx"
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert customers.row_count == 3
         await pilot.press("g")
         await settle(pilot)
         assert "all 3 customers of this list" in str(app.screen.query_one(".form-title").render())

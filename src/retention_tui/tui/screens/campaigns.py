@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from ... import campaigns, i18n
 from ...campaigns import Campaign, EffectRow, Template
@@ -325,7 +326,9 @@ class CampaignsScreen(SavesChanges, ReportsWorkerErrors, Screen[None]):
         def read(conn: Any) -> list[tuple[Campaign, dict[str, int]]]:
             return [(c, campaigns.queue_state(conn, c.id)) for c in campaigns.campaigns(conn)]
 
-        self.post_message(self.Loaded(read_db(self.db_path, read)))
+        found = read_db(self.db_path, read)
+        if not get_current_worker().is_cancelled:  # a later read (after a save) is on its way
+            self.post_message(self.Loaded(found))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:

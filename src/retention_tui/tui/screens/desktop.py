@@ -610,6 +610,7 @@ class ScopedListScreen(DesktopScreen):
         return [f for f in self.customer_query.filters if f not in self.fixed_filters]
 
     def action_filter_column(self) -> None:
+        self._typing_in_a_box()  # an f typed in the search box is a letter
         column = self.table.current_column
         if column.key in dict(self.fixed_filters):
             self.notify(

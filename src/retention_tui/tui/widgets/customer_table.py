@@ -293,7 +293,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
 
     def reload(self) -> int:
         """Read the current query again (after a change to the data)."""
-        self._scope_totals.clear()
+        self._scope_totals = {}  # a count still running fills the old one
         return self.show(self.query_in_use)
 
     def visible_text(self) -> list[str]:
@@ -346,8 +346,13 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             if not was_interrupted(error):
                 self.post_message(self._Failed(generation, error_text(error, self.db_path)))
 
+    @staticmethod
     def _total_of(
-        self, conn: sqlite3.Connection, query: CustomerQuery, matches: int, ctx: ListContext
+        conn: sqlite3.Connection,
+        query: CustomerQuery,
+        matches: int,
+        ctx: ListContext,
+        totals: dict[tuple, int],
     ) -> int:
         """What ``matches`` is out of: every customer, or a scoped list's own customers (a
         campaign's 131 members), counted once per scope until the next reload."""
@@ -357,10 +362,10 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             return customer_list.total(conn)
         if not (query.search.strip() or query.filters):
             return matches  # the scope itself
-        found = self._scope_totals.get(query.scope)
+        found = totals.get(query.scope)
         if found is None:
             found = customer_list.count(conn, CustomerQuery(scope=query.scope), ctx)
-            self._scope_totals[query.scope] = found
+            totals[query.scope] = found
         return found
 
     def _count_query(
@@ -371,6 +376,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         counted: threading.Event,
     ) -> None:
         worker = get_current_worker()
+        totals = self._scope_totals  # the reload that started this count, not a later one
         try:
             page_read.wait(COUNT_HEAD_START)
             if worker.is_cancelled:
@@ -380,7 +386,7 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             try:
                 ctx = ListContext.load(conn)
                 matches = customer_list.count(conn, query, ctx)
-                total = self._total_of(conn, query, matches, ctx)
+                total = self._total_of(conn, query, matches, ctx, totals)
                 if not worker.is_cancelled:
                     self.post_message(self._Counted(generation, matches, total))
             finally:
@@ -613,9 +619,11 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         column_end = self._offsets[i] + self.columns[i].width
         if end >= column_end:  # the edge is at the gap after the column
             return False
-        return bool(strip.crop(end - 1, column_end).text.strip()) and bool(
-            strip.crop(end, column_end).text.strip()
-        )
+        if strip.crop(end, column_end).text.strip():
+            return True
+        # A wide character split by the edge shows as a blank half: cut as well.
+        split = strip.crop(end - 1, end + 1).text
+        return len(split) == 1 and cell_len(split) == 2
 
     def _header_strip(self) -> Strip:
         base = self.get_component_rich_style("customer-table--header")
