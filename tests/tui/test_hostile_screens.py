@@ -87,7 +87,7 @@ def table_lines(pilot: Pilot) -> list[str]:
     lines = grid.visible_text()
     for y, line in enumerate(lines):
         assert is_terminal_safe(line)
-        assert cell_len(line) == grid.size.width, (y, line)
+        assert cell_len(line) == grid.scrollable_content_region.width, (y, line)
     return lines
 
 

@@ -576,7 +576,8 @@ class CustomerTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             )
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        # Not size.width: that runs under the vertical scrollbar, and a cut value's "…" with it.
+        width = self.scrollable_content_region.width
         scroll_x = int(self.scroll_x)
         if y < HEADER_ROWS:
             return self._place(self._header_strip(), scroll_x, width)
