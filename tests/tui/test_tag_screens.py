@@ -288,16 +288,25 @@ async def test_the_agenda_lists_follow_ups_and_callbacks_and_works_them(
     ) == [(None,)]
 
 
+async def open_catalogue(pilot: Pilot) -> tuple[TagCatalogueScreen, DataTable]:
+    """From the desktop: T; the catalogue screen and its table."""
+    await settle(pilot)
+    await pilot.press("T")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, TagCatalogueScreen)
+    return screen, screen.query_one(DataTable)
+
+
+def catalogue_row(table: DataTable, code: str) -> int:
+    return next(r for r in range(table.row_count) if str(table.get_row_at(r)[2]) == code)
+
+
 async def test_the_catalogue_counts_adds_retires_and_lists_the_customers(
     app: RetentionApp, booked_db: Path
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("T")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, TagCatalogueScreen)
-        table = screen.query_one(DataTable)
+        screen, table = await open_catalogue(pilot)
         uses = {str(table.get_row_at(r)[2]): str(table.get_row_at(r)[1])
                 for r in range(table.row_count)}  # fmt: skip
         assert (uses["inspection"], uses["test-ride"], uses["complaint"]) == ("2", "3", "1")
@@ -312,7 +321,7 @@ async def test_the_catalogue_counts_adds_retires_and_lists_the_customers(
         assert app.screen is screen
         assert rows(booked_db, "SELECT label, grp, valid_days, graded FROM tags"
                     " WHERE code = 'track-day'") == [("Track day", "interest", 90, 0)]  # fmt: skip
-        row = next(r for r in range(table.row_count) if str(table.get_row_at(r)[2]) == "test-ride")
+        row = catalogue_row(table, "test-ride")
         table.move_cursor(row=row)
         await pilot.press("delete")
         await settle(pilot)
@@ -329,16 +338,8 @@ async def test_a_tags_list_keeps_its_tag_and_escape_goes_back(
     app: RetentionApp, booked_db: Path
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("T")
-        await settle(pilot)
-        catalogue = app.screen
-        table = catalogue.query_one(DataTable)
-        table.move_cursor(
-            row=next(
-                r for r in range(table.row_count) if str(table.get_row_at(r)[2]) == "test-ride"
-            )
-        )
+        catalogue, table = await open_catalogue(pilot)
+        table.move_cursor(row=catalogue_row(table, "test-ride"))
         await pilot.press("enter")
         await settle(pilot)
         listed = app.screen
